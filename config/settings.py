@@ -1,0 +1,204 @@
+"""Typed settings loaded from TOML.
+
+Every key has a default, so an empty file (or no file at all) is a valid configuration.
+Each field names the parser that validates it; the loader walks the dataclasses, so adding
+a key is one line here and the error messages ("crawl.timeout must be ...") come for free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+CONFIG_ENV_VAR = "CITEWATCH_CONFIG"
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and key."""
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "90s", "5m", "6h", "3d", "2w" or a bare number of seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(text)
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive_number(key: str, value: Any) -> float:
+    if not _is_number(value) or value <= 0:
+        raise ConfigError(f"{key} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _non_negative_number(key: str, value: Any) -> float:
+    if not _is_number(value) or value < 0:
+        raise ConfigError(f"{key} must be a number of at least 0, got {value!r}")
+    return float(value)
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{key} must be a positive whole number, got {value!r}")
+    return value
+
+
+def _duration(key: str, value: Any) -> float:
+    """A positive number of seconds, or a duration string such as "90s", "6h", "3d"."""
+    if isinstance(value, str):
+        try:
+            value = parse_duration(value)
+        except ValueError:
+            raise ConfigError(
+                f"{key} must be a positive number of seconds or a duration like "
+                f"'90s', '6h', '3d', got {value!r}"
+            ) from None
+    if not _is_number(value) or value <= 0:
+        raise ConfigError(
+            f"{key} must be a positive number of seconds or a duration like "
+            f"'90s', '6h', '3d', got {value!r}"
+        )
+    return float(value)
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _http_url(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not re.match(r"^https?://[^\s/]+", text):
+        raise ConfigError(f"{key} must be an http(s) URL, got {value!r}")
+    return text.rstrip("/")
+
+
+def _path(key: str, value: Any) -> Path:
+    return Path(_text(key, value))
+
+
+def _setting(default: Any, parse: Callable[[str, Any], Any]) -> Any:
+    return field(default=default, metadata={"parse": parse})
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    dir: Path = _setting(Path("./citewatch-data"), _path)
+
+    @property
+    def database(self) -> Path:
+        return self.dir / "citewatch.db"
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    timeout: float = _setting(30.0, _duration)
+    concurrency: int = _setting(16, _positive_int)
+    per_host_concurrency: int = _setting(2, _positive_int)
+    delay: float = _setting(1.0, _non_negative_number)
+    max_bytes: int = _setting(20_000_000, _positive_int)
+    user_agent: str = _setting(
+        "citewatch/0.1 (link-rot monitor; +https://github.com/citewatch/citewatch)", _text
+    )
+    allow_private_addresses: bool = _setting(False, _boolean)
+
+
+@dataclass(frozen=True)
+class DeadSettings:
+    failures: int = _setting(3, _positive_int)
+    min_days: float = _setting(3.0, _non_negative_number)
+
+
+@dataclass(frozen=True)
+class WaybackSettings:
+    enabled: bool = _setting(True, _boolean)
+    base_url: str = _setting("https://web.archive.org", _http_url)
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    enabled: bool = _setting(False, _boolean)
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    dead: DeadSettings = field(default_factory=DeadSettings)
+    wayback: WaybackSettings = field(default_factory=WaybackSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+
+
+def _build_section(section_cls: type, name: str, values: Any) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"[{name}] must be a table of keys, got {values!r}")
+    fields = {f.name: f for f in dataclasses.fields(section_cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown key {name}.{unknown[0]} (known keys in [{name}]: {', '.join(fields)})"
+        )
+    parsed = {key: fields[key].metadata["parse"](f"{name}.{key}", value) for key, value in values.items()}
+    return section_cls(**parsed)
+
+
+def settings_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Settings:
+    """Validate a parsed TOML document; relative paths resolve against base_dir."""
+    sections = {f.name: f for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(data) - set(sections))
+    if unknown:
+        raise ConfigError(f"unknown section [{unknown[0]}] (known: {', '.join(sections)})")
+    built = {
+        name: _build_section(sections[name].default_factory, name, values)  # type: ignore[misc]
+        for name, values in data.items()
+    }
+    settings = Settings(**built)
+    if base_dir is not None and not settings.storage.dir.is_absolute():
+        storage = dataclasses.replace(settings.storage, dir=base_dir / settings.storage.dir)
+        settings = dataclasses.replace(settings, storage=storage)
+    return settings
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Load settings from `path`, else from $CITEWATCH_CONFIG, else the built-in defaults.
+
+    Relative paths in a config file are relative to the file's own folder, so a cron job
+    or a systemd unit finds the same data whatever its working directory.
+    """
+    if path is None:
+        path = os.environ.get(CONFIG_ENV_VAR) or None
+    if path is None:
+        return Settings()
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from error
+    try:
+        return settings_from_dict(data, base_dir=path.resolve().parent)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from error

@@ -1,0 +1,1 @@
+"""Fetching sources, extracting their text, and judging liveness and change."""

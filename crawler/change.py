@@ -1,0 +1,66 @@
+"""Did the cited article change, and how: diff, similarity and a one-line summary."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from .extract import normalize_text
+from .fetch import Extraction
+
+
+@dataclass(frozen=True)
+class Change:
+    summary: str  # "2 paragraphs changed, 1 added; title changed"
+    diff: str  # unified diff of the title and the article text
+    similarity: float  # 0..1, share of paragraphs unchanged
+    title_changed: bool
+
+
+def describe_change(before: Extraction, after: Extraction) -> Change | None:
+    """The change from `before` to `after`, or None when title and text are the same."""
+    old_title = normalize_text(before.title or "")
+    new_title = normalize_text(after.title or "")
+    old_lines = before.text.splitlines()
+    new_lines = after.text.splitlines()
+    title_changed = old_title != new_title
+    if not title_changed and old_lines == new_lines:
+        return None
+    diff = "".join(
+        difflib.unified_diff(
+            [f"Title: {old_title}\n", "\n", *(line + "\n" for line in old_lines)],
+            [f"Title: {new_title}\n", "\n", *(line + "\n" for line in new_lines)],
+            fromfile="before",
+            tofile="after",
+            n=1,
+        )
+    )
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    return Change(
+        summary=_summary(matcher, title_changed),
+        diff=diff,
+        similarity=round(matcher.ratio(), 4),
+        title_changed=title_changed,
+    )
+
+
+def _summary(matcher: difflib.SequenceMatcher, title_changed: bool) -> str:
+    changed = added = removed = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace":
+            common = min(i2 - i1, j2 - j1)
+            changed += common
+            added += (j2 - j1) - common
+            removed += (i2 - i1) - common
+        elif tag == "insert":
+            added += j2 - j1
+        elif tag == "delete":
+            removed += i2 - i1
+    parts = [f"{count} {verb}" for count, verb in ((changed, "changed"), (added, "added"), (removed, "removed")) if count]
+    if parts:  # "2 paragraphs changed, 1 added"
+        count, verb = parts[0].split(" ", 1)
+        parts[0] = f"{count} paragraph{'s' if count != '1' else ''} {verb}"
+    text = ", ".join(parts)
+    if title_changed:
+        text = f"{text}; title changed" if text else "title changed"
+    return text

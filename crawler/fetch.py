@@ -1,0 +1,171 @@
+"""What one fetch of a source found: the item the spider yields.
+
+A FetchResult is built from a Scrapy response or from a download failure; failures are
+classified into a short error class that the rest of citewatch reasons about:
+
+    dns, refused, timeout, tls, too_large, redirect_loop, forbidden_address, connection
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from scrapy.http import HtmlResponse, Response, TextResponse
+from twisted.internet import error as tx_error
+from twisted.python.failure import Failure
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class ForbiddenAddress(IgnoreRequest):
+    """The URL resolves to an address citewatch must not fetch (loopback, private, ...)."""
+
+
+@dataclass(frozen=True)
+class SourceToCheck:
+    """What the spider needs to know about a source to fetch it."""
+
+    id: int
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass
+class Extraction:
+    """Article text and metadata extracted from a page."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+
+
+@dataclass
+class FetchResult:
+    source: SourceToCheck
+    fetched_at: str
+    http_status: int | None = None
+    final_url: str | None = None
+    redirects: list[dict[str, Any]] = field(default_factory=list)
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    elapsed: float | None = None
+    body: bytes = b""
+    body_hash: str | None = None
+    error: str | None = None
+    error_detail: str | None = None
+    is_html: bool = False
+    extraction: Extraction | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.http_status == 304
+
+    @property
+    def body_unchanged(self) -> bool:
+        return self.body_hash is not None and self.body_hash == self.source.body_hash
+
+    @property
+    def html_text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def result_from_response(response: Response, source: SourceToCheck, fetched_at: str) -> FetchResult:
+    headers = response.headers
+    content_type = _header(headers, b"Content-Type")
+    is_html = isinstance(response, HtmlResponse) or (
+        content_type is not None and content_type.split(";")[0].strip().lower() in HTML_TYPES
+    )
+    body = response.body
+    if is_html and isinstance(response, TextResponse):
+        body = response.text.encode("utf-8")  # decoded with the page's own charset
+    return FetchResult(
+        source=source,
+        fetched_at=fetched_at,
+        http_status=response.status,
+        final_url=response.url,
+        redirects=_redirects(response),
+        content_type=content_type,
+        etag=_header(headers, b"ETag"),
+        last_modified=_header(headers, b"Last-Modified"),
+        elapsed=response.meta.get("download_latency"),
+        body=body,
+        body_hash=body_hash(response.body) if response.status != 304 else source.body_hash,
+        is_html=is_html,
+    )
+
+
+def result_from_failure(failure: Failure, source: SourceToCheck, fetched_at: str) -> FetchResult:
+    request = getattr(failure, "request", None)
+    error = classify_failure(failure.value)
+    return FetchResult(
+        source=source,
+        fetched_at=fetched_at,
+        final_url=request.url if request is not None else source.url,
+        redirects=_redirects(request) if request is not None else [],
+        error=error,
+        error_detail=f"{type(failure.value).__name__}: {failure.value}"[:500],
+    )
+
+
+def classify_failure(exception: BaseException) -> str:
+    """The error class of a download failure."""
+    chain = list(_exception_chain(exception))
+    names = {type(e).__name__ for e in chain}
+    messages = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, ForbiddenAddress) for e in chain):
+        return "forbidden_address"
+    if any(isinstance(e, (CannotResolveHostError, tx_error.DNSLookupError)) for e in chain):
+        return "dns"
+    if any(isinstance(e, (DownloadConnectionRefusedError, tx_error.ConnectionRefusedError)) for e in chain):
+        return "refused"
+    if any(isinstance(e, (DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError)) for e in chain):
+        return "timeout"
+    if "_DecompressionMaxSizeExceeded" in names or "max size" in messages:
+        return "too_large"
+    if any(isinstance(e, tx_error.SSLError) or type(e).__module__.startswith("OpenSSL") for e in chain):
+        return "tls"
+    if "max redirections reached" in messages:
+        return "redirect_loop"
+    return "connection"
+
+
+def _exception_chain(exception: BaseException | None) -> Iterator[BaseException]:
+    """The exception, its causes, and the failures Twisted wraps inside it."""
+    seen: set[int] = set()
+    pending = [exception]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending.extend([current.__cause__, current.__context__])
+        for reason in getattr(current, "reasons", None) or []:
+            pending.append(getattr(reason, "value", reason))
+
+
+def _redirects(message: Response | Any) -> list[dict[str, Any]]:
+    urls = message.meta.get("redirect_urls", [])
+    reasons = message.meta.get("redirect_reasons", [])
+    return [{"url": url, "status": reason} for url, reason in zip(urls, reasons)]
+
+
+def _header(headers: Any, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1").strip() if value else None

@@ -1,0 +1,136 @@
+"""Running a check crawl from ordinary (blocking) code, as often as needed in one process.
+
+Twisted's reactor cannot be restarted once stopped, so citewatch starts the asyncio reactor
+once, in a background thread, and submits every crawl to it. The CLI, the daemon and the
+tests all go through `run_check`, which blocks until the crawl has stored its results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from scrapy.crawler import AsyncCrawlerRunner
+
+from citewatch.config import Settings
+from citewatch.storage.database import utc_now
+
+from .fetch import SourceToCheck
+from .guard import AddressGuardMiddleware
+from .pipelines import ExtractPipeline, StorePipeline
+from .spider import CheckSpider
+
+logger = logging.getLogger(__name__)
+
+_reactor_lock = threading.Lock()
+_reactor_loop: asyncio.AbstractEventLoop | None = None
+
+
+@dataclass
+class CheckSummary:
+    """What one crawl did, read from the crawl's own stats."""
+
+    checked: int = 0
+    changed: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    store_errors: int = 0
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any]) -> "CheckSummary":
+        prefix = "citewatch/state/"
+        return cls(
+            checked=stats.get("citewatch/checked", 0),
+            changed=stats.get("citewatch/changed", 0),
+            states={key[len(prefix):]: value for key, value in stats.items() if key.startswith(prefix)},
+            store_errors=stats.get("citewatch/store_errors", 0),
+        )
+
+
+def scrapy_settings(settings: Settings) -> dict[str, Any]:
+    """citewatch's settings as Scrapy settings: politeness, limits and our components."""
+    crawl = settings.crawl
+    return {
+        "CITEWATCH_SETTINGS": settings,
+        "USER_AGENT": crawl.user_agent,
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "DNS_TIMEOUT": crawl.timeout,
+        "CONCURRENT_REQUESTS": crawl.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_host_concurrency,
+        "DOWNLOAD_DELAY": crawl.delay,
+        "DOWNLOAD_MAXSIZE": crawl.max_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        # One fetch per check: liveness looks across checks, so Scrapy must not retry, and
+        # error statuses must reach the spider instead of being filtered out.
+        "RETRY_ENABLED": False,
+        "HTTPERROR_ALLOW_ALL": True,
+        "REDIRECT_MAX_TIMES": 10,
+        "METAREFRESH_MAXDELAY": 0,  # follow instant meta refreshes, not periodic page reloads
+        "ROBOTSTXT_OBEY": False,  # one visit per cited page and day, not crawling
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "EXTENSIONS": {
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+        },
+        "DOWNLOADER_MIDDLEWARES": {AddressGuardMiddleware: 10},
+        "ITEM_PIPELINES": {ExtractPipeline: 100, StorePipeline: 200},
+        "STATS_DUMP": False,
+        "LOGSTATS_INTERVAL": 0,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def run_check(
+    settings: Settings,
+    sources: list[SourceToCheck],
+    clock: Callable[[], datetime] = utc_now,
+) -> CheckSummary:
+    """Fetch `sources`, store every outcome, and return a summary. Blocks until done."""
+    if not sources:
+        return CheckSummary()
+    loop = _reactor_event_loop()
+    runner = AsyncCrawlerRunner(scrapy_settings(settings))
+    crawler = runner.create_crawler(CheckSpider)
+
+    async def crawl() -> None:
+        await runner.crawl(crawler, sources=sources, clock=clock)
+
+    future = asyncio.run_coroutine_threadsafe(crawl(), loop)
+    try:
+        future.result()
+    except KeyboardInterrupt:
+        logger.warning("interrupted: stopping the crawl, checks already stored are kept")
+        asyncio.run_coroutine_threadsafe(runner.stop(), loop).result()
+        raise
+    return CheckSummary.from_stats(crawler.stats.get_stats())
+
+
+def _reactor_event_loop() -> asyncio.AbstractEventLoop:
+    """Start the asyncio reactor in a daemon thread, once per process; return its loop."""
+    global _reactor_loop
+    with _reactor_lock:
+        if _reactor_loop is None:
+            from twisted.internet import asyncioreactor, error
+
+            loop = asyncio.new_event_loop()
+            try:
+                asyncioreactor.install(eventloop=loop)
+            except error.ReactorAlreadyInstalledError:
+                raise RuntimeError(
+                    "a Twisted reactor was installed before citewatch could install the asyncio one"
+                ) from None
+            from twisted.internet import reactor
+
+            thread = threading.Thread(
+                target=reactor.run,  # type: ignore[attr-defined]
+                kwargs={"installSignalHandlers": False},
+                name="citewatch-reactor",
+                daemon=True,
+            )
+            thread.start()
+            _reactor_loop = loop
+        return _reactor_loop

@@ -1,0 +1,193 @@
+"""The `citewatch` command line: a thin layer over the library.
+
+Exit status: 0 when the command did its work, 1 when a run failed, 2 for bad input or
+configuration (the message names the file, record, key or URL).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlite_utils import Database
+
+from citewatch import __version__
+from citewatch.config import CONFIG_ENV_VAR, ConfigError, Settings, load_settings
+from citewatch.crawler.liveness import STATES
+from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
+from citewatch.storage.checks import sources_to_check
+from citewatch.storage.database import open_database, utc_now
+from citewatch.storage.ingest import ingest_paths
+from citewatch.storage.status import incident_exists, source_statuses
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class App:
+    """What every command needs: the settings, and the database opened on first use."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = open_database(self.settings.storage.database)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Scrapy is chatty at INFO; its details are for -vv.
+    logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose > 1 else max(level, logging.WARNING))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="citewatch")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=CONFIG_ENV_VAR,
+    help=f"TOML config file (default: ${CONFIG_ENV_VAR}, else built-in defaults with data in ./citewatch-data).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for Scrapy's own).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
+    """citewatch keeps the sources cited by an incident database honest.
+
+    Ingest incident records, check their cited URLs, and see which sources died or changed.
+    """
+    _configure_logging(verbose, quiet)
+    try:
+        settings = load_settings(config_path)
+    except ConfigError as error:
+        click.echo(f"error: {error}", err=True)
+        ctx.exit(EXIT_BAD_INPUT)
+    app = App(settings)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.pass_obj
+def ingest(app: App, paths: tuple[Path, ...]) -> None:
+    """Read incident records from PATHS (files or directories of .json / .jsonl).
+
+    Accepts the tracker's export ({"site", "generatedAt", "record"}), bare records, JSON
+    arrays of either, and JSON Lines. Re-ingesting a record replaces its citations.
+    """
+    report = ingest_paths(app.db, list(paths))
+    for problem in report.problems:
+        click.echo(f"error: {problem}", err=True)
+    click.echo(
+        f"Ingested {_count(report.incidents, 'incident')} with {_count(report.citations, 'citation')} "
+        f"from {_count(report.files, 'file')}; {_count(report.new_sources, 'new source')}."
+    )
+    if report.problems:
+        click.echo(f"{_count(len(report.problems), 'problem')} in the input, listed above.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@cli.command()
+@click.option("--all", "check_all", is_flag=True, help="Check every cited source, due or not.")
+@click.argument("urls", nargs=-1)
+@click.pass_obj
+def check(app: App, check_all: bool, urls: tuple[str, ...]) -> None:
+    """Fetch the sources that are due (all with --all, or the given URLS) and record what changed."""
+    from citewatch.crawler.runner import run_check  # imports Scrapy: only when crawling
+
+    wanted = None
+    if urls:
+        try:
+            wanted = [normalize_url(check_cited_url(url)) for url in urls]
+        except InvalidURL as error:
+            raise click.BadParameter(str(error), param_hint="URLS") from None
+    sources = sources_to_check(app.db, utc_now(), everything=check_all, urls=wanted)
+    if wanted is not None and len(sources) < len(set(wanted)):
+        known = {normalize_url(source.url) for source in sources}
+        missing = [url for url in urls if normalize_url(url) not in known]
+        click.echo(f"error: not a cited source: {', '.join(missing)} (ingest a record citing it first)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    summary = run_check(app.settings, sources)
+    states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))
+    click.echo(
+        f"Checked {_count(summary.checked, 'source')}"
+        + (f": {states}" if states else "")
+        + f"; {_count(summary.changed, 'content change')}."
+    )
+    if summary.store_errors:
+        click.echo(f"error: {_count(summary.store_errors, 'check')} could not be stored (see log)", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable: a JSON list, one object per source.")
+@click.option("--incident", metavar="SLUG", help="Only the sources cited by this incident.")
+@click.option("--state", type=click.Choice(STATES), help="Only sources in this state.")
+@click.pass_obj
+def status(app: App, as_json: bool, incident: str | None, state: str | None) -> None:
+    """Where every cited source stands: state, reason, last check, changes."""
+    if incident is not None and not incident_exists(app.db, incident):
+        click.echo(f"error: no incident with slug {incident!r}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    statuses = source_statuses(app.db, incident=incident, state=state)
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in statuses], indent=2))
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for column, options in (
+        ("URL", {"overflow": "fold", "ratio": 4}),
+        ("State", {}),
+        ("Reason", {}),
+        ("HTTP", {"justify": "right"}),
+        ("Last checked", {}),
+        ("Changes", {"justify": "right"}),
+        ("Next check", {}),
+    ):
+        table.add_column(column, **options)
+    for row in statuses:
+        table.add_row(
+            row.url,
+            _state_markup(row.state),
+            row.reason or "",
+            str(row.http_status or ""),
+            _short_time(row.last_checked),
+            str(row.changes),
+            _short_time(row.next_check_at),
+        )
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print(table)
+    counts = Counter(row.state for row in statuses)
+    console.print(f"{_count(len(statuses), 'source')}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+_STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}
+
+
+def _state_markup(state: str) -> str:
+    style = _STATE_STYLES.get(state)
+    return f"[{style}]{state}[/]" if style else state
+
+
+def _short_time(value: str | None) -> str:
+    return value.replace("T", " ")[:16] if value else ""
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

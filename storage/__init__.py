@@ -1,0 +1,1 @@
+"""The SQLite database, incident-record ingest, and queries over what was stored."""

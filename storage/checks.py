@@ -1,0 +1,187 @@
+"""Reading what a check needs, and writing what it found, one transaction per fetch."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from citewatch.crawler.change import Change
+from citewatch.crawler.fetch import Extraction, FetchResult, SourceToCheck
+from citewatch.crawler.liveness import Liveness, Transition
+
+from .database import from_iso, to_iso
+
+# A source nobody cites any more keeps its history but is no longer checked.
+_CITED = "EXISTS (SELECT 1 FROM citations WHERE citations.source_id = sources.id)"
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    id: int
+    taken_at: str
+    text_hash: str
+    extraction: Extraction
+
+
+def sources_to_check(
+    db: Database, now: datetime, *, everything: bool = False, urls: list[str] | None = None
+) -> list[SourceToCheck]:
+    """Cited sources that are due at `now` (all of them with `everything`, or those in `urls`)."""
+    sql = f"SELECT id, cited_url, etag, last_modified, body_hash FROM sources WHERE {_CITED}"
+    params: list[Any] = []
+    if urls is not None:
+        sql += f" AND url IN ({','.join('?' * len(urls))})"
+        params.extend(urls)
+    elif not everything:
+        sql += " AND (next_check_at IS NULL OR next_check_at <= ?)"
+        params.append(to_iso(now))
+    sql += " ORDER BY next_check_at, id"
+    return [SourceToCheck(*row) for row in db.execute(sql, params).fetchall()]
+
+
+def load_liveness(db: Database, source_id: int) -> Liveness:
+    state, reason, count, first = db.execute(
+        "SELECT state, reason, failure_count, first_failure_at FROM sources WHERE id = ?", [source_id]
+    ).fetchone()
+    return Liveness(state, reason, count, from_iso(first) if first else None)
+
+
+def latest_snapshot(db: Database, source_id: int) -> StoredSnapshot | None:
+    row = db.execute(
+        "SELECT id, taken_at, text_hash, text, title, author, published FROM snapshots "
+        "WHERE source_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1",
+        [source_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return StoredSnapshot(row[0], row[1], row[2], Extraction(*row[3:]))
+
+
+def save_check(
+    db: Database,
+    result: FetchResult,
+    transition: Transition,
+    next_check_at: datetime,
+    snapshot: tuple[Extraction, str] | None = None,
+    change: tuple[Change, StoredSnapshot] | None = None,
+) -> int:
+    """Store one fetch: the check row, a new snapshot (text, hash) if any, events, and
+    the source's new state, all or nothing. Returns the check id."""
+    source_id = result.source.id
+    with db.atomic():
+        check_id = db["checks"].insert(_check_row(result)).last_pk
+        snapshot_id = None
+        if snapshot is not None:
+            extraction, text_hash = snapshot
+            snapshot_id = (
+                db["snapshots"]
+                .insert(
+                    {
+                        "source_id": source_id,
+                        "check_id": check_id,
+                        "taken_at": result.fetched_at,
+                        "title": extraction.title,
+                        "author": extraction.author,
+                        "published": extraction.published,
+                        "text": extraction.text,
+                        "text_hash": text_hash,
+                    }
+                )
+                .last_pk
+            )
+        if transition.event is not None:
+            _add_event(db, source_id, check_id, transition.event, result.fetched_at, _liveness_summary(transition), {
+                "reason": transition.liveness.reason,
+                "http_status": result.http_status,
+                "since": to_iso(transition.liveness.first_failure_at) if transition.liveness.first_failure_at else None,
+            })
+        if change is not None:
+            described, before = change
+            _add_event(db, source_id, check_id, "changed", result.fetched_at, described.summary, {
+                "diff": described.diff,
+                "similarity": described.similarity,
+                "title_changed": described.title_changed,
+                "snapshot_before": before.id,
+                "snapshot_after": snapshot_id,
+            })
+        db["sources"].update(source_id, _source_update(result, transition.liveness, next_check_at))
+    return check_id
+
+
+def _check_row(result: FetchResult) -> dict[str, Any]:
+    return {
+        "source_id": result.source.id,
+        "checked_at": result.fetched_at,
+        "url": result.source.url,
+        "outcome": check_outcome(result),
+        "http_status": result.http_status,
+        "final_url": result.final_url,
+        "redirects": json.dumps(result.redirects) if result.redirects else None,
+        "error": result.error,
+        "error_detail": result.error_detail,
+        "content_type": result.content_type,
+        "elapsed": result.elapsed,
+        "bytes": len(result.body) if result.error is None else None,
+        "body_hash": result.body_hash if result.error is None else None,
+    }
+
+
+def check_outcome(result: FetchResult) -> str:
+    """One word for what a fetch gave: error, not_modified, unchanged, http_error, non_html, fetched."""
+    if result.error is not None:
+        return "error"
+    if result.not_modified:
+        return "not_modified"
+    if not 200 <= (result.http_status or 0) < 300:
+        return "http_error"
+    if result.body_unchanged:
+        return "unchanged"
+    return "fetched" if result.is_html else "non_html"
+
+
+def _source_update(result: FetchResult, liveness: Liveness, next_check_at: datetime) -> dict[str, Any]:
+    update = {
+        "state": liveness.state,
+        "reason": liveness.reason,
+        "failure_count": liveness.failure_count,
+        "first_failure_at": to_iso(liveness.first_failure_at) if liveness.first_failure_at else None,
+        "last_checked": result.fetched_at,
+        "next_check_at": to_iso(next_check_at),
+        "http_status": result.http_status,
+        "final_url": result.final_url,
+    }
+    if liveness.state == "ok":
+        update["last_ok"] = result.fetched_at
+    if result.error is None and 200 <= (result.http_status or 0) < 300:
+        # Validators and the body hash describe the last good response only, so an
+        # error page never stands in for the article on the next conditional GET.
+        update.update(etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash)
+    return update
+
+
+def _liveness_summary(transition: Transition) -> str:
+    liveness = transition.liveness
+    return {
+        "dead": f"dead ({liveness.reason}) after {liveness.failure_count} failed checks",
+        "revived": "reachable again",
+        "blocked": f"blocked by the site ({liveness.reason})",
+    }.get(transition.event or "", transition.event or "")
+
+
+def _add_event(
+    db: Database, source_id: int, check_id: int, kind: str, at: str, summary: str, detail: dict[str, Any]
+) -> None:
+    db["events"].insert(
+        {
+            "source_id": source_id,
+            "check_id": check_id,
+            "kind": kind,
+            "at": at,
+            "summary": summary,
+            "detail": json.dumps(detail),
+        }
+    )

@@ -1,0 +1,167 @@
+"""The SQLite database: opening it, and its schema as sqlite-utils migrations.
+
+Tables:
+- incidents: one row per incident record (slug is the key);
+- sources: one row per cited URL, identified by its normalised form;
+- citations: which incident cites which source, in which role, with which title;
+- checks: one row per fetch of a source, whatever its outcome;
+- snapshots: extracted text and metadata, stored only when it differs from the last one;
+- events: what happened to a source (changed, dead, revived, ...), for alerts and reports.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+DATABASE_FILENAME = "citewatch.db"
+
+MIGRATIONS = Migrations("citewatch")
+
+
+@MIGRATIONS()
+def m001_initial_schema(db: Database) -> None:
+    db["incidents"].create(
+        {
+            "slug": str,
+            "title": str,
+            "url": str,
+            "category": str,
+            "tags": str,  # JSON list
+            "site": str,
+            "exported_at": str,
+            "source_file": str,
+            "ingested_at": str,
+        },
+        pk="slug",
+        not_null={"ingested_at"},
+    )
+    db["sources"].create(
+        {
+            "id": int,
+            "url": str,  # normalised: the identity
+            "cited_url": str,  # as first cited: what people see and what is fetched
+            "created_at": str,
+            "state": str,
+            "reason": str,
+            "http_status": int,
+            "final_url": str,
+            "etag": str,
+            "last_modified": str,
+            "body_hash": str,
+            "last_checked": str,
+            "last_ok": str,
+            "failure_count": int,
+            "first_failure_at": str,
+            "next_check_at": str,
+            "archive_url": str,
+        },
+        pk="id",
+        not_null={"url", "cited_url", "created_at", "state", "failure_count"},
+        defaults={"state": "new", "failure_count": 0},
+    )
+    db["sources"].create_index(["url"], unique=True)
+    db["sources"].create_index(["next_check_at"])
+    db["citations"].create(
+        {
+            "id": int,
+            "incident_slug": str,
+            "source_id": int,
+            "role": str,
+            "cited_url": str,
+            "title": str,
+            "publisher": str,
+        },
+        pk="id",
+        not_null={"incident_slug", "source_id", "role", "cited_url"},
+        foreign_keys=[("incident_slug", "incidents", "slug"), ("source_id", "sources", "id")],
+    )
+    db["citations"].create_index(["incident_slug", "source_id", "role"], unique=True)
+    db["citations"].create_index(["source_id"])
+    db["checks"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "checked_at": str,
+            "url": str,
+            "outcome": str,
+            "http_status": int,
+            "final_url": str,
+            "redirects": str,  # JSON list of {"url", "status"}
+            "error": str,
+            "error_detail": str,
+            "content_type": str,
+            "elapsed": float,
+            "bytes": int,
+            "body_hash": str,
+        },
+        pk="id",
+        not_null={"source_id", "checked_at", "url", "outcome"},
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db["checks"].create_index(["source_id", "checked_at"])
+    db["snapshots"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "check_id": int,
+            "taken_at": str,
+            "title": str,
+            "author": str,
+            "published": str,
+            "text": str,
+            "text_hash": str,
+        },
+        pk="id",
+        not_null={"source_id", "check_id", "taken_at", "text", "text_hash"},
+        foreign_keys=[("source_id", "sources", "id"), ("check_id", "checks", "id")],
+    )
+    db["snapshots"].create_index(["source_id", "taken_at"])
+    db["events"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "check_id": int,
+            "kind": str,
+            "at": str,
+            "summary": str,
+            "detail": str,  # JSON object, kind-specific
+            "alerted_at": str,
+        },
+        pk="id",
+        not_null={"source_id", "kind", "at"},
+        foreign_keys=[("source_id", "sources", "id"), ("check_id", "checks", "id")],
+    )
+    db["events"].create_index(["source_id", "kind"])
+    db["events"].create_index(["alerted_at"])
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The crawl writes from the reactor thread through its own connection; a writer
+    # waits for the other instead of failing at once.
+    connection = sqlite3.connect(path, timeout=30)
+    db = Database(connection)
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode across process crashes
+    MIGRATIONS.apply(db)
+    return db
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_iso(moment: datetime) -> str:
+    """Timestamps are stored as ISO 8601 in UTC with seconds, so they sort as text."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)

@@ -1,0 +1,99 @@
+"""Writing incident records into the database.
+
+Each record is written in one transaction: the incident, any new sources, and its
+citations replaced by the ones it now has. Re-ingesting the same record changes nothing;
+a record that drops a URL drops that citation (the source and its history stay).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .database import to_iso, utc_now
+from .records import IncidentRecord, Problem, read_records
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    incidents: int = 0
+    citations: int = 0
+    new_sources: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def ingest_paths(db: Database, paths: list[Path], now: datetime | None = None) -> IngestReport:
+    """Read incident records from files or directories and store them."""
+    read = read_records(paths)
+    report = IngestReport(files=read.files, problems=read.problems)
+    ingested_at = to_iso(now or utc_now())
+    for record in read.records:
+        report.new_sources += store_record(db, record, ingested_at)
+        report.incidents += 1
+        report.citations += len(record.citations)
+    return report
+
+
+def store_record(db: Database, record: IncidentRecord, ingested_at: str) -> int:
+    """Store one record atomically; return how many sources it added."""
+    with db.atomic():
+        db.execute(
+            """
+            INSERT INTO incidents (slug, title, url, category, tags, site, exported_at, source_file, ingested_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(slug) DO UPDATE SET
+                title = excluded.title, url = excluded.url, category = excluded.category,
+                tags = excluded.tags, site = excluded.site, exported_at = excluded.exported_at,
+                source_file = excluded.source_file, ingested_at = excluded.ingested_at
+            """,
+            [
+                record.slug,
+                record.title,
+                record.url,
+                record.category,
+                json.dumps(list(record.tags)),
+                record.site,
+                record.exported_at,
+                record.location,
+                ingested_at,
+            ],
+        )
+        new_sources = 0
+        kept_ids = []
+        for citation in record.citations:
+            source_id, created = _source_id(db, citation.url, citation.cited_url, ingested_at)
+            new_sources += created
+            cursor = db.execute(
+                """
+                INSERT INTO citations (incident_slug, source_id, role, cited_url, title, publisher)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(incident_slug, source_id, role) DO UPDATE SET
+                    cited_url = excluded.cited_url, title = excluded.title, publisher = excluded.publisher
+                RETURNING id
+                """,
+                [record.slug, source_id, citation.role, citation.cited_url, citation.title, citation.publisher],
+            )
+            kept_ids.append(cursor.fetchone()[0])
+        placeholders = ",".join("?" * len(kept_ids))
+        db.execute(
+            f"DELETE FROM citations WHERE incident_slug = ? AND id NOT IN ({placeholders})",
+            [record.slug, *kept_ids],
+        )
+    return new_sources
+
+
+def _source_id(db: Database, url: str, cited_url: str, created_at: str) -> tuple[int, bool]:
+    row = db.execute("SELECT id FROM sources WHERE url = ?", [url]).fetchone()
+    if row:
+        return row[0], False
+    cursor = db.execute(
+        "INSERT INTO sources (url, cited_url, created_at, state, failure_count, next_check_at) "
+        "VALUES (?, ?, ?, 'new', 0, ?)",
+        [url, cited_url, created_at, created_at],
+    )
+    return cursor.lastrowid, True

@@ -1,0 +1,75 @@
+"""Where every source stands: the data behind `citewatch status`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+# The keys of `status --json`, a public contract.
+STATUS_KEYS = (
+    "url",
+    "state",
+    "reason",
+    "http_status",
+    "final_url",
+    "last_checked",
+    "last_changed",
+    "changes",
+    "archive_url",
+    "incidents",
+)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    url: str
+    state: str
+    reason: str | None
+    http_status: int | None
+    final_url: str | None
+    last_checked: str | None
+    last_changed: str | None
+    changes: int
+    archive_url: str | None
+    incidents: list[str]
+    next_check_at: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {key: data[key] for key in STATUS_KEYS}
+
+
+def source_statuses(db: Database, incident: str | None = None, state: str | None = None) -> list[SourceStatus]:
+    """Every cited source, optionally only those of one incident or in one state."""
+    conditions = ["EXISTS (SELECT 1 FROM citations c WHERE c.source_id = s.id)"]
+    params: list[Any] = []
+    if incident is not None:
+        conditions.append("s.id IN (SELECT source_id FROM citations WHERE incident_slug = ?)")
+        params.append(incident)
+    if state is not None:
+        conditions.append("s.state = ?")
+        params.append(state)
+    rows = db.execute(
+        f"""
+        SELECT s.cited_url, s.state, s.reason, s.http_status, s.final_url, s.last_checked,
+               changed.last_at, COALESCE(changed.count, 0), s.archive_url,
+               (SELECT json_group_array(DISTINCT incident_slug) FROM citations WHERE source_id = s.id),
+               s.next_check_at
+        FROM sources s
+        LEFT JOIN (
+            SELECT source_id, COUNT(*) AS count, MAX(at) AS last_at
+            FROM events WHERE kind = 'changed' GROUP BY source_id
+        ) AS changed ON changed.source_id = s.id
+        WHERE {' AND '.join(conditions)}
+        ORDER BY s.id
+        """,
+        params,
+    ).fetchall()
+    return [SourceStatus(*row[:9], sorted(json.loads(row[9])), row[10]) for row in rows]
+
+
+def incident_exists(db: Database, slug: str) -> bool:
+    return db.execute("SELECT 1 FROM incidents WHERE slug = ?", [slug]).fetchone() is not None
