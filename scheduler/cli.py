@@ -174,7 +174,8 @@ def status(app: App, as_json: bool, incident: str | None, state: str | None) -> 
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
     counts = Counter(row.state for row in statuses)
-    console.print(f"{_count(len(statuses), 'source')}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    breakdown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    console.print(f"{_count(len(statuses), 'source')}" + (f": {breakdown}" if breakdown else ""))
 
 
 _STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from webserver import Web
+
+
+@pytest.fixture
+def web() -> Iterator[Web]:
+    server = Web()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A config for loopback tests: data in tmp_path, no politeness delay, short timeout."""
+    path = tmp_path / "citewatch.toml"
+    path.write_text(
+        '[storage]\ndir = "data"\n'
+        "[crawl]\ntimeout = 2\ndelay = 0\nallow_private_addresses = true\n"
+        "[wayback]\nenabled = false\n"
+    )
+    return path

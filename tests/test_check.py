@@ -1,0 +1,246 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import ARTICLE, closed_port, run_cli, status_json, write_record
+from webserver import Page
+
+from citewatch.config import load_settings
+from citewatch.crawler import pipelines
+from citewatch.crawler.runner import run_check
+from citewatch.storage.checks import sources_to_check
+from citewatch.storage.database import open_database, utc_now
+
+
+def checks(config_file: Path, url: str) -> list[dict]:
+    db = open_database(config_file.parent / "data" / "citewatch.db")
+    try:
+        return list(
+            db.query(
+                "SELECT checks.* FROM checks JOIN sources ON sources.id = checks.source_id "
+                "WHERE sources.cited_url = ? ORDER BY checks.id",
+                [url],
+            )
+        )
+    finally:
+        db.close()
+
+
+def table_count(config_file: Path, table: str) -> int:
+    db = open_database(config_file.parent / "data" / "citewatch.db")
+    try:
+        return db[table].count
+    finally:
+        db.close()
+
+
+def ingest_and_check(config_file: Path, tmp_path: Path, urls: list[str]) -> None:
+    record = write_record(tmp_path / "record.json", "incident", urls)
+    assert run_cli(config_file, "ingest", str(record)).exit_code == 0
+    result = run_cli(config_file, "check", "--all")
+    assert result.exit_code == 0, result.output
+
+
+def test_check_pass_records_every_outcome(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    web.pages["/gone"] = Page("<h1>Not here</h1>", status=404)
+    web.pages["/old"] = Page(status=301, headers={"Location": "/new"})
+    web.pages["/new"] = Page(ARTICLE)
+    web.pages["/slow"] = Page(ARTICLE, delay=4)  # the config's timeout is 2 s
+    web.pages["/ruling.pdf"] = Page(b"%PDF-1.4 not really", content_type="application/pdf")
+    urls = {
+        "ok": web.url("/article"),
+        "404": web.url("/gone"),
+        "redirect": web.url("/old"),
+        "timeout": web.url("/slow"),
+        "pdf": web.url("/ruling.pdf"),
+        "refused": f"http://127.0.0.1:{closed_port()}/article",
+        "dns": "http://no-such-host.invalid/article",
+    }
+    ingest_and_check(config_file, tmp_path, list(urls.values()))
+    status = status_json(config_file)
+
+    assert status[urls["ok"]]["state"] == "ok"
+    assert status[urls["ok"]]["http_status"] == 200
+    (ok,) = checks(config_file, urls["ok"])
+    assert ok["outcome"] == "fetched" and ok["error"] is None
+    assert ok["bytes"] == len(ARTICLE.encode()) and len(ok["body_hash"]) == 64
+    assert ok["elapsed"] is not None and ok["content_type"].startswith("text/html")
+
+    assert status[urls["404"]]["state"] == "failing"
+    assert status[urls["404"]]["reason"] == "http_404" and status[urls["404"]]["http_status"] == 404
+    assert checks(config_file, urls["404"])[0]["outcome"] == "http_error"
+
+    redirected = status[urls["redirect"]]
+    assert redirected["state"] == "ok" and redirected["final_url"] == web.url("/new")
+    (hop,) = json.loads(checks(config_file, urls["redirect"])[0]["redirects"])
+    assert hop == {"url": web.url("/old"), "status": 301}
+
+    assert checks(config_file, urls["pdf"])[0]["outcome"] == "non_html"
+    assert status[urls["pdf"]]["state"] == "ok"
+
+    for kind, reason in (("refused", "refused"), ("dns", "dns"), ("timeout", "timeout")):
+        row = status[urls[kind]]
+        assert (row["state"], row["reason"], row["http_status"]) == ("failing", reason, None), kind
+        (check,) = checks(config_file, urls[kind])
+        assert check["outcome"] == "error" and check["error"] == reason and check["error_detail"]
+
+    assert table_count(config_file, "snapshots") == 2  # the two article pages, not the PDF
+
+
+def test_status_json_contract(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    ingest_and_check(config_file, tmp_path, [web.url("/article")])
+    (row,) = json.loads(run_cli(config_file, "status", "--json").output)
+    assert set(row) == {
+        "url", "state", "reason", "http_status", "final_url", "last_checked",
+        "last_changed", "changes", "archive_url", "incidents",
+    }
+    assert row["state"] == "ok" and row["changes"] == 0 and row["last_changed"] is None
+    assert row["incidents"] == ["incident"] and row["last_checked"].endswith("+00:00")
+
+
+def test_conditional_get_answers_304_and_counts_as_unchanged(config_file, tmp_path, web):
+    web.pages["/etag"] = Page(ARTICLE, etag='"v1"')
+    web.pages["/modified"] = Page(ARTICLE, last_modified="Wed, 21 Oct 2025 07:28:00 GMT")
+    ingest_and_check(config_file, tmp_path, [web.url("/etag"), web.url("/modified")])
+    assert run_cli(config_file, "check", "--all").exit_code == 0
+
+    assert web.requests_to("/etag")[1]["If-None-Match"] == '"v1"'
+    assert web.requests_to("/modified")[1]["If-Modified-Since"] == "Wed, 21 Oct 2025 07:28:00 GMT"
+    for path in ("/etag", "/modified"):
+        first, second = checks(config_file, web.url(path))
+        assert (first["outcome"], second["outcome"], second["http_status"]) == ("fetched", "not_modified", 304)
+        assert second["body_hash"] == first["body_hash"]
+        row = status_json(config_file)[web.url(path)]
+        assert row["state"] == "ok" and row["changes"] == 0
+    assert table_count(config_file, "snapshots") == 2
+
+
+def test_same_bytes_skip_extraction(config_file, tmp_path, web, monkeypatch):
+    web.pages["/article"] = Page(ARTICLE)
+    ingest_and_check(config_file, tmp_path, [web.url("/article")])
+    calls = []
+    monkeypatch.setattr(pipelines, "extract_article", lambda *args: calls.append(args))
+    assert run_cli(config_file, "check", "--all").exit_code == 0
+    assert calls == []
+    assert [c["outcome"] for c in checks(config_file, web.url("/article"))] == ["fetched", "unchanged"]
+
+
+def test_text_change_raises_changes_to_one(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    ingest_and_check(config_file, tmp_path, [web.url("/article")])
+    web.pages["/article"] = Page(ARTICLE.replace("more than $5 billion", "more than $4 billion"))
+    result = run_cli(config_file, "check", "--all")
+    assert "1 content change" in result.output
+
+    row = status_json(config_file)[web.url("/article")]
+    assert row["changes"] == 1 and row["last_changed"] == row["last_checked"]
+    db = open_database(config_file.parent / "data" / "citewatch.db")
+    (event,) = db.query("SELECT * FROM events WHERE kind = 'changed'")
+    detail = json.loads(event["detail"])
+    assert event["summary"] == "1 paragraph changed"
+    assert "-The same memo rescinds the humanitarian demining programme, which had provided more than $5 billion" in detail["diff"]
+    assert "+The same memo rescinds the humanitarian demining programme, which had provided more than $4 billion" in detail["diff"]
+    assert 0.5 < detail["similarity"] < 1
+    assert db["snapshots"].count == 2
+    db.close()
+
+
+def test_title_change_is_a_change(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    ingest_and_check(config_file, tmp_path, [web.url("/article")])
+    web.pages["/article"] = Page(ARTICLE.replace("Demining programme cut", "Demining programme ended"))
+    run_cli(config_file, "check", "--all")
+    assert status_json(config_file)[web.url("/article")]["changes"] == 1
+
+
+def test_crawls_run_again_and_again_in_one_process(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/article")])
+    run_cli(config_file, "ingest", str(record))
+    settings = load_settings(config_file)
+    db = open_database(settings.storage.database)
+    for _ in range(3):
+        summary = run_check(settings, sources_to_check(db, utc_now(), everything=True))
+        assert summary.checked == 1 and summary.states == {"ok": 1}
+    db.close()
+    assert len(checks(config_file, web.url("/article"))) == 3
+
+
+def test_check_without_all_only_checks_what_is_due(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    ingest_and_check(config_file, tmp_path, [web.url("/article")])
+    result = run_cli(config_file, "check")
+    assert result.exit_code == 0 and "Checked 0 sources" in result.output
+
+
+def test_check_named_urls(config_file, tmp_path, web):
+    web.pages["/a"] = Page(ARTICLE)
+    web.pages["/b"] = Page(ARTICLE)
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/a"), web.url("/b")])
+    run_cli(config_file, "ingest", str(record))
+    assert "Checked 1 source" in run_cli(config_file, "check", web.url("/b")).output
+    assert web.requests_to("/a") == [] and len(web.requests_to("/b")) == 1
+    unknown = run_cli(config_file, "check", web.url("/never-cited"))
+    assert unknown.exit_code == 2 and "not a cited source" in unknown.output
+
+
+def test_user_agent_is_sent(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    ingest_and_check(config_file, tmp_path, [web.url("/article")])
+    assert web.requests_to("/article")[0]["User-Agent"].startswith("citewatch/")
+
+
+def test_too_large_response_is_cut_off_and_recorded(tmp_path, web):
+    config = tmp_path / "small.toml"
+    config.write_text('[storage]\ndir = "data"\n[crawl]\ndelay = 0\nmax_bytes = 5000\nallow_private_addresses = true\n')
+    web.pages["/huge"] = Page(ARTICLE + "<p>" + "x" * 20000 + "</p>")
+    ingest_and_check(config, tmp_path, [web.url("/huge")])
+    row = status_json(config)[web.url("/huge")]
+    assert (row["state"], row["reason"]) == ("failing", "too_large")
+
+
+def test_private_addresses_are_refused_unless_allowed(tmp_path, web):
+    config = tmp_path / "default.toml"
+    config.write_text('[storage]\ndir = "data"\n[crawl]\ndelay = 0\n')
+    web.pages["/article"] = Page(ARTICLE)
+    ingest_and_check(config, tmp_path, [web.url("/article"), f"http://localhost:{web.port}/article"])
+    for url in (web.url("/article"), f"http://localhost:{web.port}/article"):
+        assert status_json(config)[url]["reason"] == "forbidden_address"
+    assert web.requests == []
+
+
+def test_status_table_and_filters(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    ingest_and_check(config_file, tmp_path, [web.url("/article"), web.url("/missing")])
+    table = run_cli(config_file, "status").output
+    assert web.url("/article") in table and "http_404" in table and "2 sources: 1 failing, 1 ok" in table
+    failing = json.loads(run_cli(config_file, "status", "--json", "--state", "failing").output)
+    assert [row["url"] for row in failing] == [web.url("/missing")]
+    assert len(json.loads(run_cli(config_file, "status", "--json", "--incident", "incident").output)) == 2
+    unknown = run_cli(config_file, "status", "--incident", "nope")
+    assert unknown.exit_code == 2 and "no incident with slug 'nope'" in unknown.output
+
+
+def test_console_script_end_to_end(config_file, tmp_path, web):
+    """The installed `citewatch` command, run as a user runs it."""
+    web.pages["/article"] = Page(ARTICLE)
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/article"), web.url("/missing")])
+    command = [str(Path(sys.executable).parent / "citewatch"), "--config", str(config_file)]
+    ingest = subprocess.run([*command, "ingest", str(record)], capture_output=True, text=True, timeout=60)
+    assert ingest.returncode == 0, ingest.stderr
+    check = subprocess.run([*command, "check", "--all"], capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout == "Checked 2 sources: 1 failing, 1 ok; 0 content changes.\n"
+    status = subprocess.run([*command, "status", "--json"], capture_output=True, text=True, timeout=60)
+    states = {row["url"]: row["state"] for row in json.loads(status.stdout)}
+    assert states == {web.url("/article"): "ok", web.url("/missing"): "failing"}
+
+
+@pytest.mark.parametrize("command", [[], ["ingest"], ["check"], ["status"]])
+def test_every_command_explains_itself(config_file, command):
+    result = run_cli(config_file, *command, "--help")
+    assert result.exit_code == 0 and "Usage: " in result.output

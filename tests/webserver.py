@@ -1,0 +1,79 @@
+"""A real HTTP server on 127.0.0.1 whose pages the tests set, for citewatch to crawl."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Page:
+    body: bytes | str = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+    etag: str | None = None  # answer 304 to a matching If-None-Match
+    last_modified: str | None = None  # answer 304 to a matching If-Modified-Since
+
+    @property
+    def data(self) -> bytes:
+        return self.body.encode() if isinstance(self.body, str) else self.body
+
+
+class Web:
+    """Pages by path, and a log of the requests received (path, headers)."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, Page] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        web = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                web.requests.append((self.path, dict(self.headers)))
+                page = web.pages.get(self.path, Page("<h1>Not found</h1>", status=404))
+                if page.delay:
+                    time.sleep(page.delay)
+                if (page.etag and self.headers.get("If-None-Match") == page.etag) or (
+                    page.last_modified and self.headers.get("If-Modified-Since") == page.last_modified
+                ):
+                    self.send_response(304)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data = page.data
+                self.send_response(page.status)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(data)))
+                if page.etag:
+                    self.send_header("ETag", page.etag)
+                if page.last_modified:
+                    self.send_header("Last-Modified", page.last_modified)
+                for name, value in page.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def requests_to(self, path: str) -> list[dict[str, str]]:
+        return [headers for requested, headers in self.requests if requested == path]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
