@@ -244,3 +244,12 @@ def test_console_script_end_to_end(config_file, tmp_path, web):
 def test_every_command_explains_itself(config_file, command):
     result = run_cli(config_file, *command, "--help")
     assert result.exit_code == 0 and "Usage: " in result.output
+
+
+def test_tls_failure_is_recorded(config_file, tmp_path, web):
+    """https:// to a server that only speaks plain HTTP: the TLS handshake fails."""
+    web.pages["/article"] = Page(ARTICLE)
+    url = f"https://127.0.0.1:{web.port}/article"
+    ingest_and_check(config_file, tmp_path, [url])
+    row = status_json(config_file)[url]
+    assert (row["state"], row["reason"]) == ("failing", "tls")
