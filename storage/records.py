@@ -163,29 +163,24 @@ def parse_record(
     )
 
 
+# role, record field, keys giving the title, keys giving the publisher
+_CITATION_FIELDS = (
+    ("source", "sources", ("title",), ("publisher",)),
+    ("legal-analysis", "legalAnalyses", ("title",), ("organization", "publisher")),
+    ("document", "documents", ("title", "name"), ("publisher", "organization")),
+)
+
+
 def _cited(data: dict[str, Any], site: str | None) -> Iterator[tuple[str, str, Any, Any, Any]]:
     """(role, field path, url, title, publisher) for every citation in a record."""
-    for index, item in enumerate(_list(data.get("sources"))):
-        item = item if isinstance(item, dict) else {"url": item}
-        yield "source", f"sources[{index}].url", item.get("url"), item.get("title"), item.get("publisher")
-    for index, item in enumerate(_list(data.get("legalAnalyses"))):
-        item = item if isinstance(item, dict) else {"url": item}
-        yield (
-            "legal-analysis",
-            f"legalAnalyses[{index}].url",
-            item.get("url"),
-            item.get("title"),
-            item.get("organization") or item.get("publisher"),
-        )
-    for index, item in enumerate(_list(data.get("documents"))):
-        item = item if isinstance(item, dict) else {"url": item}
-        yield (
-            "document",
-            f"documents[{index}]",
-            item.get("url"),
-            item.get("title") or item.get("name"),
-            item.get("publisher") or item.get("organization"),
-        )
+    for role, key, title_keys, publisher_keys in _CITATION_FIELDS:
+        for index, item in enumerate(_list(data.get(key))):
+            if not isinstance(item, dict):  # a bare URL string
+                yield role, f"{key}[{index}]", item, None, None
+                continue
+            title = next((item[k] for k in title_keys if item.get(k)), None)
+            publisher = next((item[k] for k in publisher_keys if item.get(k)), None)
+            yield role, f"{key}[{index}].url", item.get("url"), title, publisher
     for href, text in _inline_links(data.get("contentHtml"), site):
         yield "inline", "contentHtml <a href>", href, text, None
 
