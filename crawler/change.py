@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .extract import normalize_text
 from .fetch import Extraction
+from .noise import meaningful_lines
 
 
 @dataclass(frozen=True)
@@ -17,13 +19,16 @@ class Change:
     title_changed: bool
 
 
-def describe_change(before: Extraction, after: Extraction) -> Change | None:
-    """The change from `before` to `after`, or None when title and text are the same."""
+def describe_change(before: Extraction, after: Extraction, volatile: Iterable[str] = ()) -> Change | None:
+    """The change from `before` to `after`, or None when title and text are the same
+    once the noise lines (built-in rules and the source's learned `volatile` signatures)
+    are set aside. The diff shows the article's lines without the noise."""
+    volatile = list(volatile)
     old_title = normalize_text(before.title or "")
     new_title = normalize_text(after.title or "")
-    old_lines = before.text.splitlines()
-    new_lines = after.text.splitlines()
     title_changed = old_title != new_title
+    old_lines = meaningful_lines(before.text, volatile)
+    new_lines = meaningful_lines(after.text, volatile)
     if not title_changed and old_lines == new_lines:
         return None
     diff = "".join(

@@ -67,6 +67,7 @@ class FetchResult:
     error_detail: str | None = None
     is_html: bool = False
     extraction: Extraction | None = None
+    confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
 
     @property
     def not_modified(self) -> bool:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy import Request
 from scrapy.crawler import Crawler
 from sqlite_utils import Database
 
 from citewatch.config import Settings
-from citewatch.storage.checks import latest_snapshot, load_liveness, save_check
+from citewatch.storage.checks import latest_snapshot, load_liveness, save_check, volatile_signatures
 from citewatch.storage.database import from_iso, open_database
 
 from .change import describe_change
 from .extract import content_hash, extract_article
-from .fetch import FetchResult
+from .fetch import FetchResult, result_from_response
 from .liveness import advance, judge
+from .noise import learn_signatures
 from .revisit import next_check_at
 
 logger = logging.getLogger(__name__)
@@ -39,25 +41,58 @@ class ExtractPipeline:
         return item
 
 
-class StorePipeline:
-    """Judges liveness and content change, and stores the check with its consequences."""
+class _DatabasePipeline:
+    """A pipeline with its own connection, opened in the crawl's thread (SQLite
+    connections stay in the thread that made them)."""
 
-    def __init__(self, crawler: Crawler, settings: Settings):
+    def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.settings = settings
+        self.settings: Settings = crawler.settings["CITEWATCH_SETTINGS"]
         self.db: Database | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
-        return cls(crawler, crawler.settings["CITEWATCH_SETTINGS"])
+    def from_crawler(cls, crawler: Crawler) -> "_DatabasePipeline":
+        return cls(crawler)
 
     def open_spider(self) -> None:
-        # Opened here, in the crawl's own thread: SQLite connections stay in one thread.
         self.db = open_database(self.settings.storage.database)
 
     def close_spider(self) -> None:
         if self.db is not None:
             self.db.close()
+
+
+class ConfirmPipeline(_DatabasePipeline):
+    """When the text differs from the last snapshot, fetches the page again at once.
+
+    Lines that differ between two fetches made moments apart are noise, not edits; the
+    store step learns them (see crawler/noise.py). A failed second fetch leaves the
+    first to stand alone.
+    """
+
+    async def process_item(self, item: FetchResult) -> FetchResult:
+        assert self.db is not None
+        if item.extraction is None:
+            return item
+        previous = latest_snapshot(self.db, item.source.id)
+        volatile = volatile_signatures(self.db, item.source.id)
+        if previous is None or describe_change(previous.extraction, item.extraction, volatile) is None:
+            return item
+        url = item.final_url or item.source.url
+        try:
+            response = await self.crawler.engine.download_async(Request(url, dont_filter=True))
+        except Exception as error:  # any download failure: the first fetch stands alone
+            logger.info("confirmation fetch of %s failed: %s", url, error)
+            return item
+        second = result_from_response(response, item.source, item.fetched_at)
+        if needs_extraction(second):
+            item.confirmation = extract_article(second.html_text, url)
+        self.crawler.stats.inc_value("citewatch/confirmations")
+        return item
+
+
+class StorePipeline(_DatabasePipeline):
+    """Judges liveness and content change, and stores the check with its consequences."""
 
     def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None
@@ -80,12 +115,19 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings) -> dict[
     at = from_iso(result.fetched_at)
     transition = advance(load_liveness(db, result.source.id), judge(result), at, settings.dead)
     snapshot = change = None
+    learned: set[str] = set()
     if result.extraction is not None:
-        text_hash = content_hash(result.extraction)
         previous = latest_snapshot(db, result.source.id)
-        if previous is None or previous.text_hash != text_hash:
-            snapshot = (result.extraction, text_hash)
-            described = describe_change(previous.extraction, result.extraction) if previous else None
-            change = (described, previous) if described else None
-    save_check(db, result, transition, next_check_at(transition.liveness, at, settings.dead), snapshot, change)
+        if result.confirmation is not None:
+            learned = learn_signatures(result.extraction.text, result.confirmation.text)
+        if previous is None:
+            snapshot = (result.extraction, content_hash(result.extraction))
+        else:
+            volatile = volatile_signatures(db, result.source.id) | learned
+            described = describe_change(previous.extraction, result.extraction, volatile)
+            if described is not None:
+                snapshot = (result.extraction, content_hash(result.extraction))
+                change = (described, previous)
+    when = next_check_at(transition.liveness, at, settings.dead)
+    save_check(db, result, transition, when, snapshot, change, learned)
     return {"state": transition.liveness.state, "changed": change is not None}

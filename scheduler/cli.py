@@ -23,6 +23,7 @@ from citewatch.crawler.liveness import STATES
 from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
 from citewatch.storage.checks import sources_to_check
 from citewatch.storage.database import open_database, utc_now
+from citewatch.storage.history import latest_change, source_history, source_id_for
 from citewatch.storage.ingest import ingest_paths
 from citewatch.storage.status import incident_exists, source_statuses
 
@@ -176,6 +177,51 @@ def status(app: App, as_json: bool, incident: str | None, state: str | None) -> 
     counts = Counter(row.state for row in statuses)
     breakdown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     console.print(f"{_count(len(statuses), 'source')}" + (f": {breakdown}" if breakdown else ""))
+
+
+def _source_id(app: App, url: str) -> int:
+    source_id = source_id_for(app.db, url)
+    if source_id is None:
+        click.echo(f"error: not a cited source: {url}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    return source_id
+
+
+_DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}
+
+
+@cli.command()
+@click.argument("url")
+@click.pass_obj
+def diff(app: App, url: str) -> None:
+    """Show the latest content change of URL as a unified diff (coloured on a terminal)."""
+    change = latest_change(app.db, _source_id(app, url))
+    if change is None:
+        click.echo(f"No content change recorded for {url}.")
+        return
+    click.echo(f"Changed {_short_time(change.at)}: {change.summary} (similarity {change.similarity:.0%})")
+    for line in change.diff.splitlines():
+        colour = None if line.startswith(("+++", "---")) else _DIFF_COLOURS.get(line[:1])
+        click.secho(line, fg=colour, bold=line.startswith(("+++", "---")))
+
+
+@cli.command()
+@click.argument("url")
+@click.pass_obj
+def history(app: App, url: str) -> None:
+    """List the checks of URL, oldest first, with what each one found."""
+    table = Table(header_style="bold")
+    for column in ("Checked", "Outcome", "HTTP", "Error", "Events"):
+        table.add_column(column, overflow="fold")
+    for entry in source_history(app.db, _source_id(app, url)):
+        table.add_row(
+            _short_time(entry.checked_at),
+            entry.outcome,
+            str(entry.http_status or ""),
+            entry.error or "",
+            "; ".join(entry.events),
+        )
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 _STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}

@@ -61,6 +61,11 @@ def latest_snapshot(db: Database, source_id: int) -> StoredSnapshot | None:
     return StoredSnapshot(row[0], row[1], row[2], Extraction(*row[3:]))
 
 
+def volatile_signatures(db: Database, source_id: int) -> set[str]:
+    rows = db.execute("SELECT signature FROM volatile_signatures WHERE source_id = ?", [source_id])
+    return {row[0] for row in rows}
+
+
 def save_check(
     db: Database,
     result: FetchResult,
@@ -68,12 +73,17 @@ def save_check(
     next_check_at: datetime,
     snapshot: tuple[Extraction, str] | None = None,
     change: tuple[Change, StoredSnapshot] | None = None,
+    learned: set[str] = frozenset(),
 ) -> int:
-    """Store one fetch: the check row, a new snapshot (text, hash) if any, events, and
-    the source's new state, all or nothing. Returns the check id."""
+    """Store one fetch: the check row, a new snapshot (text, hash) if any, events, noise
+    signatures learned, and the source's new state, all or nothing. Returns the check id."""
     source_id = result.source.id
     with db.atomic():
         check_id = db["checks"].insert(_check_row(result)).last_pk
+        db["volatile_signatures"].insert_all(
+            ({"source_id": source_id, "signature": s, "learned_at": result.fetched_at} for s in learned),
+            ignore=True,
+        )
         snapshot_id = None
         if snapshot is not None:
             extraction, text_hash = snapshot

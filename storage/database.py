@@ -6,7 +6,8 @@ Tables:
 - citations: which incident cites which source, in which role, with which title;
 - checks: one row per fetch of a source, whatever its outcome;
 - snapshots: extracted text and metadata, stored only when it differs from the last one;
-- events: what happened to a source (changed, dead, revived, ...), for alerts and reports.
+- events: what happened to a source (changed, dead, revived, ...), for alerts and reports;
+- volatile_signatures: lines of a source's article text that are noise, not edits.
 """
 
 from __future__ import annotations
@@ -137,6 +138,16 @@ def m001_initial_schema(db: Database) -> None:
     )
     db["events"].create_index(["source_id", "kind"])
     db["events"].create_index(["alerted_at"])
+
+
+@MIGRATIONS()
+def m002_volatile_signatures(db: Database) -> None:
+    """Per-source signatures of lines that are page noise (see crawler/noise.py)."""
+    db["volatile_signatures"].create(
+        {"source_id": int, "signature": str, "learned_at": str},
+        pk=("source_id", "signature"),
+        foreign_keys=[("source_id", "sources", "id")],
+    )
 
 
 def open_database(path: str | Path) -> Database:

@@ -240,7 +240,7 @@ def test_console_script_end_to_end(config_file, tmp_path, web):
     assert states == {web.url("/article"): "ok", web.url("/missing"): "failing"}
 
 
-@pytest.mark.parametrize("command", [[], ["ingest"], ["check"], ["status"]])
+@pytest.mark.parametrize("command", [[], ["ingest"], ["check"], ["status"], ["diff"], ["history"]])
 def test_every_command_explains_itself(config_file, command):
     result = run_cli(config_file, *command, "--help")
     assert result.exit_code == 0 and "Usage: " in result.output

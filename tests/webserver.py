@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @dataclass
 class Page:
-    body: bytes | str = b""
+    body: bytes | str | Callable[[int], str] = b""  # a callable gets the request number
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
@@ -18,9 +19,12 @@ class Page:
     etag: str | None = None  # answer 304 to a matching If-None-Match
     last_modified: str | None = None  # answer 304 to a matching If-Modified-Since
 
-    @property
+    served: int = 0
+
     def data(self) -> bytes:
-        return self.body.encode() if isinstance(self.body, str) else self.body
+        self.served += 1
+        body = self.body(self.served) if callable(self.body) else self.body
+        return body.encode() if isinstance(body, str) else body
 
 
 class Web:
@@ -46,7 +50,7 @@ class Web:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                data = page.data
+                data = page.data()
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 self.send_header("Content-Length", str(len(data)))

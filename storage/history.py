@@ -1,0 +1,59 @@
+"""A source's past: its checks, what they led to, and its latest change."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from citewatch.crawler.urls import normalize_url
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    checked_at: str
+    outcome: str
+    http_status: int | None
+    error: str | None
+    final_url: str | None
+    events: list[str]  # "changed: 1 paragraph changed", "dead: ..."
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    at: str
+    summary: str
+    diff: str
+    similarity: float
+
+
+def source_id_for(db: Database, url: str) -> int | None:
+    row = db.execute("SELECT id FROM sources WHERE url = ?", [normalize_url(url)]).fetchone()
+    return row[0] if row else None
+
+
+def source_history(db: Database, source_id: int) -> list[HistoryEntry]:
+    """Every check of the source, oldest first, with the events it raised."""
+    events: dict[int, list[str]] = {}
+    for check_id, kind, summary in db.execute(
+        "SELECT check_id, kind, summary FROM events WHERE source_id = ? ORDER BY id", [source_id]
+    ):
+        events.setdefault(check_id, []).append(f"{kind}: {summary}" if summary else kind)
+    rows = db.execute(
+        "SELECT id, checked_at, outcome, http_status, error, final_url FROM checks WHERE source_id = ? ORDER BY id",
+        [source_id],
+    )
+    return [HistoryEntry(*row[1:], events.get(row[0], [])) for row in rows]
+
+
+def latest_change(db: Database, source_id: int) -> ChangeRecord | None:
+    row = db.execute(
+        "SELECT at, summary, detail FROM events WHERE source_id = ? AND kind = 'changed' ORDER BY id DESC LIMIT 1",
+        [source_id],
+    ).fetchone()
+    if row is None:
+        return None
+    detail: dict[str, Any] = json.loads(row[2])
+    return ChangeRecord(row[0], row[1], detail["diff"], detail["similarity"])

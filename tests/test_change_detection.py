@@ -1,0 +1,132 @@
+"""Change detection on pages of our own: every real edit alerts, page noise does not."""
+
+import re
+
+import pytest
+from helpers import ARTICLE, run_cli, status_json, write_record
+from webserver import Page
+
+PARAGRAPH_2 = "The same memo rescinds the humanitarian demining programme"
+
+
+def edit(old: str, new: str):
+    return lambda html: html.replace(old, new, 1)
+
+
+REAL_EDITS = {
+    "one word": edit("officials said on Friday", "officials confirmed on Friday"),
+    "one number": edit("more than $5 billion", "more than $3 billion"),
+    "paragraph removed": lambda html: re.sub(r"<p>The department did not respond.*?</p>", "", html, flags=re.S),
+    "paragraph added": edit(
+        "</article>", "<p>Correction: an earlier version of this article misstated the number of countries.</p></article>"
+    ),
+    "headline in title and og:title": lambda html: html.replace("Demining programme cut as", "Demining programme scrapped as", 2),
+    "visible h1": edit("<h1>Demining programme cut", "<h1>Demining programme scrapped"),
+    "body replaced": lambda html: re.sub(
+        r"<article>.*</article>",
+        "<article><h1>Demining programme cut as landmine policy reversed</h1>"
+        + "".join(f"<p>An entirely different report, paragraph {n}, about another subject altogether entirely.</p>" for n in range(5))
+        + "</article>",
+        html,
+        flags=re.S,
+    ),
+}
+
+PAGE_NOISE = {
+    "scripts, tokens and nonces": edit('session: "a1b2c3"', 'session: "zz99yy", nonce: "8f7e6d", csrf: "q1w2"'),
+    "styles": edit("font-family: serif;", "font-family: sans-serif; color: #333;"),
+    "data attributes and cache-busting links": lambda html: html.replace(
+        '<article>', '<article data-track-id="98231" data-render="2026-11-22T10:00:00Z">'
+    ).replace('href="/a"', 'href="/a?cb=1732269000"'),
+    "navigation": edit('<a href="/politics">Politics</a>', '<a href="/politics">Politics</a> | <a href="/climate">Climate</a>'),
+    "sidebar most read": edit("Budget talks stall", "Markets rally on rate cut hopes"),
+    "footer": edit("&copy; 2025 The Example Times", "&copy; 2026 The Example Times Group"),
+    "cookie banner and ticker": edit(
+        "<main>",
+        '<div class="cookie-banner">We use cookies. <button>Accept</button></div>'
+        '<div class="ticker">2,341 readers online - Updated 10:42 GMT</div><main>',
+    ),
+    "reformatted markup": lambda html: re.sub(r">\s*<", ">\n\n   <", html).replace("<p>", '<p class="para" >'),
+}
+
+
+def check_twice(config_file, tmp_path, web, first, second) -> int:
+    """Serve `first`, check, serve `second`, check; return the source's change count."""
+    web.pages["/article"] = Page(first)
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/article")])
+    run_cli(config_file, "ingest", str(record))
+    assert run_cli(config_file, "check", "--all").exit_code == 0
+    web.pages["/article"] = Page(second)
+    assert run_cli(config_file, "check", "--all").exit_code == 0
+    return status_json(config_file)[web.url("/article")]["changes"]
+
+
+@pytest.mark.parametrize("kind", REAL_EDITS)
+def test_real_edits_alert(kind, config_file, tmp_path, web):
+    edited = REAL_EDITS[kind](ARTICLE)
+    assert edited != ARTICLE
+    assert check_twice(config_file, tmp_path, web, ARTICLE, edited) == 1
+
+
+@pytest.mark.parametrize("kind", PAGE_NOISE)
+def test_noise_around_the_article_stays_quiet(kind, config_file, tmp_path, web):
+    noisy = PAGE_NOISE[kind](ARTICLE)
+    assert noisy != ARTICLE
+    assert check_twice(config_file, tmp_path, web, ARTICLE, noisy) == 0
+
+
+HEADLINES = ["Budget talks stall in parliament", "Storm warning issued for the coast", "Court hears appeal in fraud case",
+             "Museum reopens after renovation", "Rail strike called off at last minute", "New vaccine trial announced"]
+
+
+def with_in_body_noise(number: int, html: str = ARTICLE) -> str:
+    """Noise inside the article that changes on every request."""
+    return html.replace(
+        f"<p>{PARAGRAPH_2}",
+        f"<p>READ MORE: {HEADLINES[number % len(HEADLINES)]}</p>"
+        f"<p>TOP STORY | {HEADLINES[(number * 5 + 1) % len(HEADLINES)]}</p>"
+        f"<p>Updated {number * 7 % 59 + 1} minutes ago</p>"
+        f"<p>{number * 13 + 120} comments</p>"
+        f"<p>{PARAGRAPH_2}",
+    )
+
+
+def test_noise_inside_the_article_that_changes_on_every_request_stays_quiet(config_file, tmp_path, web):
+    web.pages["/article"] = Page(with_in_body_noise)
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/article")])
+    run_cli(config_file, "ingest", str(record))
+    for _ in range(4):
+        assert run_cli(config_file, "check", "--all").exit_code == 0
+    assert status_json(config_file)[web.url("/article")]["changes"] == 0
+
+
+def test_a_real_edit_among_in_body_noise_still_alerts_and_the_diff_shows_only_the_edit(config_file, tmp_path, web):
+    web.pages["/article"] = Page(with_in_body_noise)
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/article")])
+    run_cli(config_file, "ingest", str(record))
+    for _ in range(2):
+        run_cli(config_file, "check", "--all")
+    web.pages["/article"] = Page(lambda n: with_in_body_noise(n, REAL_EDITS["one number"](ARTICLE)))
+    run_cli(config_file, "check", "--all")
+    assert status_json(config_file)[web.url("/article")]["changes"] == 1
+    diff = run_cli(config_file, "diff", web.url("/article")).output
+    assert "-The same memo rescinds the humanitarian demining programme, which had provided more than $5 billion" in diff
+    assert "+The same memo rescinds the humanitarian demining programme, which had provided more than $3 billion" in diff
+    assert "READ MORE" not in diff and "comments" not in diff and "minutes ago" not in diff
+
+
+def test_history_lists_checks_and_their_events(config_file, tmp_path, web):
+    check_twice(config_file, tmp_path, web, ARTICLE, REAL_EDITS["paragraph added"](ARTICLE))
+    output = run_cli(config_file, "history", web.url("/article")).output
+    assert output.count("fetched") == 2
+    assert "changed: 1 paragraph added" in output
+    diff = run_cli(config_file, "diff", web.url("/article")).output
+    assert diff.startswith("Changed ") and "1 paragraph added" in diff
+    assert "+Correction: an earlier version of this article misstated the number of countries." in diff
+    assert "\x1b[" not in diff  # plain when not a terminal
+
+
+def test_diff_and_history_of_unknown_url_exit_2(config_file):
+    for command in ("diff", "history"):
+        result = run_cli(config_file, command, "https://never.example/cited")
+        assert result.exit_code == 2 and "not a cited source" in result.output
