@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .extract import normalize_text
 from .fetch import Extraction
 from .noise import meaningful_lines
+
+
+_BULLET = re.compile(r"^\s*[-*\u2022]\s+")
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,12 @@ def describe_change(before: Extraction, after: Extraction, volatile: Iterable[st
     volatile = list(volatile)
     old_title = normalize_text(before.title or "")
     new_title = normalize_text(after.title or "")
-    title_changed = old_title != new_title
+    title_changed = _keys([old_title]) != _keys([new_title])
     old_lines = meaningful_lines(before.text, volatile)
     new_lines = meaningful_lines(after.text, volatile)
-    if not title_changed and old_lines == new_lines:
+    if not title_changed and _flat(old_lines) == _flat(new_lines):
         return None
+    old_keys, new_keys = _keys(old_lines), _keys(new_lines)
     diff = "".join(
         difflib.unified_diff(
             [f"Title: {old_title}\n", "\n", *(line + "\n" for line in old_lines)],
@@ -40,13 +45,24 @@ def describe_change(before: Extraction, after: Extraction, volatile: Iterable[st
             n=1,
         )
     )
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
     return Change(
         summary=_summary(matcher, title_changed),
         diff=diff,
         similarity=round(matcher.ratio(), 4),
         title_changed=title_changed,
     )
+
+
+def _keys(lines: list[str]) -> list[str]:
+    """Lines without white space or list bullets, which never carry meaning: reformatted
+    markup can add or remove a space between two inline elements, or a bullet."""
+    return ["".join(_BULLET.sub("", line).split()) for line in lines]
+
+
+def _flat(lines: list[str]) -> str:
+    """The text as one string: reformatted markup can also move line breaks."""
+    return "".join(_keys(lines))
 
 
 def _summary(matcher: difflib.SequenceMatcher, title_changed: bool) -> str:

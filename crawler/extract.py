@@ -13,6 +13,10 @@ from .fetch import Extraction
 logger = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+# Markup reformatting can put a space between an inline element and the punctuation after
+# it ("see <a>here</a> ." ); such spaces never carry meaning.
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" (?=[.,;:!?)\]}»”’])")
+_SPACE_AFTER_OPENING = re.compile(r"(?<=[(\[{«“]) ")
 
 
 def extract_article(html: str, url: str) -> Extraction:
@@ -45,8 +49,13 @@ def extract_article(html: str, url: str) -> Extraction:
 
 def normalize_text(text: str) -> str:
     """One paragraph per line, runs of spaces folded, blank lines dropped."""
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    lines = (_tidy_spaces(line) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _tidy_spaces(line: str) -> str:
+    line = _SPACES.sub(" ", line).strip()
+    return _SPACE_AFTER_OPENING.sub("", _SPACE_BEFORE_PUNCTUATION.sub("", line))
 
 
 def content_hash(extraction: Extraction) -> str:

@@ -34,6 +34,7 @@ _COUNTER = re.compile(
     re.IGNORECASE,
 )
 SHORT_LINE_WORDS = 8  # widgets are short lines; sentences of the article are longer
+_WORD = re.compile(r"\w")
 _LABEL_END = re.compile(r"^(.{3,40}?[:|\u2013\u2014])")
 
 
@@ -44,8 +45,8 @@ def meaningful_lines(text: str, signatures: Iterable[str] = ()) -> list[str]:
 
 
 def is_volatile(line: str, signatures: list[str]) -> bool:
-    if _TEASER.match(line) or _is_widget(line):
-        return True
+    if not _WORD.search(line) or _TEASER.match(line) or _is_widget(line):
+        return True  # a line with no letter or digit ("| |" from table layout) says nothing
     return any(_matches(line, signature) for signature in signatures)
 
 

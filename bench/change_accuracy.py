@@ -1,0 +1,313 @@
+"""Change-detection accuracy on real news pages.
+
+For each page of the article-extraction corpus, builds variants of our own: real edits of
+the article (which must raise a change) and noise around or inside it (which must not).
+Serves them on loopback, runs citewatch's real check path (the Scrapy crawl, extraction,
+confirmation fetch and storage), and prints recall on real edits and false alerts on noise,
+per kind.
+
+    .venv/bin/python bench/change_accuracy.py [--pages N]     (N=0: all 181 pages)
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import lxml.html
+from lxml.html import HtmlElement
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import CorpusPage, LoopbackWeb, load_corpus  # noqa: E402
+
+from citewatch.config import CrawlSettings, Settings, StorageSettings  # noqa: E402
+from citewatch.crawler.runner import run_check  # noqa: E402
+from citewatch.storage.checks import sources_to_check  # noqa: E402
+from citewatch.storage.database import open_database, to_iso, utc_now  # noqa: E402
+from citewatch.storage.ingest import store_record  # noqa: E402
+from citewatch.storage.records import Citation, IncidentRecord  # noqa: E402
+from citewatch.crawler.urls import normalize_url  # noqa: E402
+
+HEADLINES = [
+    "Markets rally as inflation cools", "Storm warning for the east coast", "Court hears landmark appeal",
+    "Museum reopens after renovation", "Rail strike called off", "New vaccine trial announced",
+    "Election results delayed", "Heatwave breaks records", "Talks resume in the capital",
+]
+
+Mutation = Callable[[HtmlElement, CorpusPage, random.Random], bool]  # edits the tree; False: not applicable
+
+
+def _text(element: HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def article_paragraphs(tree: HtmlElement, page: CorpusPage) -> list[HtmlElement]:
+    """<p> elements whose text stands once in the ground-truth article (a pull quote that
+    repeats a sentence of the body is not the article's own text)."""
+    article = " ".join(page.article.split())
+    return [p for p in tree.iter("p") if len(_text(p)) >= 60 and article.count(_text(p)) == 1]
+
+
+def _middle(items: list[HtmlElement]) -> HtmlElement | None:
+    return items[len(items) // 2] if items else None
+
+
+def _edit_text_node(element: HtmlElement, pattern: str, edit: Callable[[re.Match], str]) -> bool:
+    """Apply `edit` to the first match of `pattern` in the element's own text nodes."""
+    for node in [element, *element.iterdescendants()]:
+        for attribute in ("text", "tail") if node is not element else ("text",):
+            value = getattr(node, attribute)
+            if value and re.search(pattern, value):
+                setattr(node, attribute, re.sub(pattern, edit, value, count=1))
+                return True
+    return False
+
+
+def one_word(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    paragraph = _middle(article_paragraphs(tree, page))
+    return paragraph is not None and _edit_text_node(paragraph, r"\b[^\W\d_]{5,}\b", lambda m: m.group(0)[::-1])
+
+
+def one_number(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    with_digits = [p for p in article_paragraphs(tree, page) if re.search(r"\d", _text(p))]
+    paragraph = _middle(with_digits)
+    return paragraph is not None and _edit_text_node(paragraph, r"\d", lambda m: str((int(m.group(0)) + 1) % 10))
+
+
+def paragraph_removed(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    paragraph = _middle(article_paragraphs(tree, page))
+    if paragraph is None:
+        return False
+    paragraph.drop_tree()
+    return True
+
+
+def paragraph_added(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    paragraphs = article_paragraphs(tree, page)
+    if not paragraphs:
+        return False
+    note = lxml.html.fromstring(
+        "<p>Editor's note: this article was updated after publication to correct the number of people "
+        "affected and to add a response from the ministry, which was received after the deadline.</p>"
+    )
+    paragraphs[-1].addnext(note)
+    return True
+
+
+def headline(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    changed = False
+    for element in tree.xpath("//title | //h1"):
+        if _text(element):
+            element.text, changed = f"Revised: {_text(element)}", True
+            for child in list(element):
+                child.drop_tree()
+    for meta in tree.xpath("//meta[@property='og:title' or @name='twitter:title']"):
+        meta.set("content", f"Revised: {meta.get('content', '')}")
+        changed = True
+    return changed
+
+
+def body_replaced(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    paragraphs = article_paragraphs(tree, page)
+    for index, paragraph in enumerate(paragraphs):
+        for child in list(paragraph):
+            child.drop_tree()
+        paragraph.text = (
+            f"Paragraph {index + 1} of an entirely different report now published at this address, "
+            f"about {rng.choice(HEADLINES).lower()}, written by another desk on another day."
+        )
+    return bool(paragraphs)
+
+
+def scripts_and_tokens(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    token = f"{rng.getrandbits(64):016x}"
+    for script in tree.iter("script"):
+        script.text = (script.text or "") + f"\n/* build {token} */"
+    head = tree.find("head")
+    if head is not None:
+        head.append(lxml.html.fromstring(f'<meta name="csrf-token" content="{token}">'))
+        head.append(lxml.html.fromstring(f'<script nonce="{token}">window.__session="{token}";</script>'))
+    return True
+
+
+def attributes_and_cache_busting(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    stamp = rng.getrandbits(32)
+    body = tree.find("body")
+    for element in (body.iter() if body is not None else []):
+        if not isinstance(element.tag, str):
+            continue  # comments and processing instructions
+        element.set("data-render-id", f"{stamp}-{rng.getrandbits(16)}")
+        for attribute in ("src", "href"):
+            if element.get(attribute, "").startswith(("http", "/")):
+                joiner = "&" if "?" in element.get(attribute) else "?"
+                element.set(attribute, f"{element.get(attribute)}{joiner}cb={stamp}")
+    return body is not None
+
+
+def page_chrome(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    """Navigation, cookie banner, ticker, "most read" sidebar and footer around the article."""
+    body = tree.find("body")
+    if body is None:
+        return False
+    picks = rng.sample(HEADLINES, 4)
+    chrome = [
+        f'<nav><a href="/{picks[0][:4]}">{picks[0]}</a> | <a href="/live">Live</a> | <a href="/x{rng.randint(1, 99)}">Section {rng.randint(1, 99)}</a></nav>',
+        '<div class="cookie-banner">We use cookies to improve your experience. <button>Accept all</button></div>',
+        f'<div class="ticker">{rng.randint(1000, 9999)} readers online - updated {rng.randint(10, 23)}:{rng.randint(10, 59)} GMT</div>',
+    ]
+    for snippet in reversed(chrome):
+        body.insert(0, lxml.html.fromstring(snippet))
+    body.append(lxml.html.fromstring("<aside><h2>Most read</h2><ul>" + "".join(f"<li><a href='/r{i}'>{h}</a></li>" for i, h in enumerate(picks)) + "</ul></aside>"))
+    body.append(lxml.html.fromstring(f"<footer><p>Page generated {time.strftime('%H:%M:%S')} in {rng.randint(10, 900)} ms</p></footer>"))
+    return True
+
+
+def in_body_noise(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    """Rotating teasers, relative times and counters between the article's paragraphs."""
+    paragraphs = article_paragraphs(tree, page)
+    if len(paragraphs) < 2:
+        return False
+    widgets = [
+        f"<p>READ MORE: {rng.choice(HEADLINES)}</p>",
+        f"<p>Updated {rng.randint(2, 59)} minutes ago</p>",
+        f"<p>{rng.randint(10, 5000)} comments</p>",
+    ]
+    for paragraph, widget in zip(paragraphs[:: max(1, len(paragraphs) // 3)], widgets):
+        paragraph.addnext(lxml.html.fromstring(widget))
+    return True
+
+
+def reformatted(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    return True  # the change is in serialisation: see Scenario.render
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    mutate: Mutation
+    real_edit: bool
+    pretty: bool = False
+
+
+KINDS = [
+    Kind("one word", one_word, True),
+    Kind("one number", one_number, True),
+    Kind("paragraph removed", paragraph_removed, True),
+    Kind("paragraph added", paragraph_added, True),
+    Kind("headline", headline, True),
+    Kind("body replaced", body_replaced, True),
+    Kind("scripts, styles, tokens", scripts_and_tokens, False),
+    Kind("data attributes, cache-busting", attributes_and_cache_busting, False),
+    Kind("nav, banners, sidebar, footer", page_chrome, False),
+    Kind("markup reformatted", reformatted, False, pretty=True),
+    Kind("in-body rotating noise", in_body_noise, False),
+]
+
+
+@dataclass
+class Scenario:
+    page: CorpusPage
+    kind: Kind
+    path: str
+    baseline: str
+    mutated: bool = False
+
+    def render(self, request_number: int) -> str:
+        """The baseline, or a variant that noise kinds draw afresh on every request."""
+        if not self.mutated:
+            return self.baseline
+        rng = random.Random(f"{self.path}:{request_number if not self.kind.real_edit else 0}")
+        tree = copy.deepcopy(parse(self.page.html))
+        self.kind.mutate(tree, self.page, rng)
+        html = lxml.html.tostring(tree, encoding="unicode", pretty_print=self.kind.pretty)
+        return re.sub(r">\s*<", ">\n  <", html) if self.kind.pretty else html
+
+
+_PARSED: dict[str, HtmlElement] = {}
+
+
+def parse(html: str) -> HtmlElement:
+    if html not in _PARSED:
+        _PARSED[html] = lxml.html.document_fromstring(html)
+    return _PARSED[html]
+
+
+def build_scenarios(pages: list[CorpusPage]) -> tuple[list[Scenario], dict[str, int]]:
+    scenarios, not_applicable = [], {kind.name: 0 for kind in KINDS}
+    for page in pages:
+        baseline = lxml.html.tostring(parse(page.html), encoding="unicode")
+        for index, kind in enumerate(KINDS):
+            if not kind.mutate(copy.deepcopy(parse(page.html)), page, random.Random(0)):
+                not_applicable[kind.name] += 1
+                continue
+            scenarios.append(Scenario(page, kind, f"/{page.id[:16]}/{index}", baseline))
+    return scenarios, not_applicable
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=40, help="corpus pages to use (0: all 181)")
+    args = parser.parse_args()
+    pages = load_corpus(args.pages or None)
+    scenarios, not_applicable = build_scenarios(pages)
+    web = LoopbackWeb()
+    for scenario in scenarios:
+        web.routes[scenario.path] = scenario.render
+    with tempfile.TemporaryDirectory() as data:
+        settings = Settings(
+            storage=StorageSettings(dir=Path(data)),
+            crawl=CrawlSettings(delay=0, concurrency=32, per_host_concurrency=32, allow_private_addresses=True),
+        )
+        db = open_database(settings.storage.database)
+        for scenario in scenarios:
+            url = web.url(scenario.path)
+            citation = Citation("source", url, normalize_url(url))
+            store_record(db, IncidentRecord(slug=scenario.path, location="bench", citations=(citation,)), to_iso(utc_now()))
+        started = time.perf_counter()
+        run_check(settings, sources_to_check(db, utc_now(), everything=True))  # baselines
+        for scenario in scenarios:
+            scenario.mutated = True
+        for _ in range(2):  # noise gets two chances to pass for an edit
+            run_check(settings, sources_to_check(db, utc_now(), everything=True))
+        elapsed = time.perf_counter() - started
+        changes = dict(
+            db.execute(
+                "SELECT s.cited_url, COUNT(e.id) FROM sources s LEFT JOIN events e "
+                "ON e.source_id = s.id AND e.kind = 'changed' GROUP BY s.id"
+            ).fetchall()
+        )
+        db.close()
+    web.close()
+    report(scenarios, not_applicable, {s.path: changes[web.url(s.path)] for s in scenarios}, len(pages), elapsed)
+
+
+def report(scenarios: list[Scenario], not_applicable: dict[str, int], changes: dict[str, int], pages: int, elapsed: float) -> None:
+    print(f"change accuracy over {pages} real pages, {len(scenarios)} variants, 3 check passes in {elapsed:.0f} s\n")
+    print(f"{'kind':34} {'variants':>8} {'n/a':>5}  result")
+    missed_total = false_total = 0
+    for kind in KINDS:
+        mine = [s for s in scenarios if s.kind is kind]
+        if kind.real_edit:
+            detected = sum(1 for s in mine if changes[s.path] >= 1)
+            missed_total += len(mine) - detected
+            result = f"recall {detected}/{len(mine)} = {detected / max(len(mine), 1):.1%}"
+            misses = [s.page.id[:12] for s in mine if changes[s.path] == 0]
+        else:
+            false = sum(changes[s.path] for s in mine)
+            false_total += false
+            result = f"false alerts {false}"
+            misses = [s.page.id[:12] for s in mine if changes[s.path]]
+        print(f"{kind.name:34} {len(mine):>8} {not_applicable[kind.name]:>5}  {result}" + (f"  (pages {', '.join(misses[:5])})" if misses else ""))
+    print(f"\nmissed real edits: {missed_total}; false alerts on noise: {false_total}  (target: 0 and 0)")
+
+
+if __name__ == "__main__":
+    main()

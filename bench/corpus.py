@@ -1,0 +1,71 @@
+"""Shared by the benchmarks: the real article pages of the extraction corpus, and a
+loopback web server that serves whatever page functions the benchmark sets."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "article-extraction-benchmark"
+
+
+@dataclass(frozen=True)
+class CorpusPage:
+    id: str
+    html: str
+    article: str  # ground-truth article text, paragraphs separated by newlines
+
+
+def load_corpus(limit: int | None = None, corpus: Path = CORPUS) -> list[CorpusPage]:
+    if not (corpus / "ground-truth.json").exists():
+        raise SystemExit(f"corpus not found at {corpus}: this benchmark needs ../shared beside the repository")
+    truth = json.loads((corpus / "ground-truth.json").read_text())
+    pages = []
+    for page_id in sorted(truth)[:limit]:
+        html = gzip.decompress((corpus / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
+        pages.append(CorpusPage(page_id, html, truth[page_id]["articleBody"]))
+    return pages
+
+
+Render = Callable[[int], str]  # request number -> HTML
+
+
+class LoopbackWeb:
+    """Serves `routes[path](request_number)` as text/html on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Render] = {}
+        self.hits: dict[str, int] = {}
+        web = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                render = web.routes.get(self.path)
+                number = web.hits[self.path] = web.hits.get(self.path, 0) + 1
+                data = render(number).encode() if render else b"not found"
+                self.send_response(200 if render else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
