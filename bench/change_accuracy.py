@@ -50,10 +50,18 @@ def _text(element: HtmlElement) -> str:
 
 
 def article_paragraphs(tree: HtmlElement, page: CorpusPage) -> list[HtmlElement]:
-    """<p> elements whose text stands once in the ground-truth article (a pull quote that
-    repeats a sentence of the body is not the article's own text)."""
+    """<p> elements whose text stands once in the ground-truth article and once on the page:
+    editing one of two copies (a pull quote, a caption repeating the lede) is no clear edit."""
     article = " ".join(page.article.split())
-    return [p for p in tree.iter("p") if len(_text(p)) >= 60 and article.count(_text(p)) == 1]
+    visible = " ".join(
+        " ".join(node.split())
+        for node in tree.xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+    )
+    return [
+        p
+        for p in tree.iter("p")
+        if len(_text(p)) >= 60 and article.count(_text(p)) == 1 and visible.count(_text(p)) == 1
+    ]
 
 
 def _middle(items: list[HtmlElement]) -> HtmlElement | None:
@@ -186,7 +194,14 @@ def in_body_noise(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bo
 
 
 def reformatted(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
-    return True  # the change is in serialisation: see Scenario.render
+    """Re-indented markup and wrapped text, as a template change or a pretty-printer makes:
+    only white space that is already there is rewritten, so the page reads the same."""
+    for element in tree.iter():
+        for attribute in ("text", "tail"):
+            value = getattr(element, attribute)
+            if value and value.strip() and isinstance(element.tag, str) and element.tag not in ("script", "style", "pre"):
+                setattr(element, attribute, re.sub(r"(\S{1,60})\s+", lambda m: m.group(1) + rng.choice(["\n      ", "  ", "\t"]), value))
+    return True
 
 
 @dataclass(frozen=True)
@@ -194,9 +209,9 @@ class Kind:
     name: str
     mutate: Mutation
     real_edit: bool
-    pretty: bool = False
 
 
+REFORMAT = Kind("markup reformatted", reformatted, False)
 KINDS = [
     Kind("one word", one_word, True),
     Kind("one number", one_number, True),
@@ -207,7 +222,7 @@ KINDS = [
     Kind("scripts, styles, tokens", scripts_and_tokens, False),
     Kind("data attributes, cache-busting", attributes_and_cache_busting, False),
     Kind("nav, banners, sidebar, footer", page_chrome, False),
-    Kind("markup reformatted", reformatted, False, pretty=True),
+    REFORMAT,
     Kind("in-body rotating noise", in_body_noise, False),
 ]
 
@@ -227,8 +242,8 @@ class Scenario:
         rng = random.Random(f"{self.path}:{request_number if not self.kind.real_edit else 0}")
         tree = copy.deepcopy(parse(self.page.html))
         self.kind.mutate(tree, self.page, rng)
-        html = lxml.html.tostring(tree, encoding="unicode", pretty_print=self.kind.pretty)
-        return re.sub(r">\s*<", ">\n  <", html) if self.kind.pretty else html
+        html = lxml.html.tostring(tree, encoding="unicode")
+        return re.sub(r">\s+<", ">\n    <", html) if self.kind is REFORMAT else html
 
 
 _PARSED: dict[str, HtmlElement] = {}

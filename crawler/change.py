@@ -28,9 +28,8 @@ def describe_change(before: Extraction, after: Extraction, volatile: Iterable[st
     once the noise lines (built-in rules and the source's learned `volatile` signatures)
     are set aside. The diff shows the article's lines without the noise."""
     volatile = list(volatile)
-    old_title = normalize_text(before.title or "")
-    new_title = normalize_text(after.title or "")
-    title_changed = _keys([old_title]) != _keys([new_title])
+    old_header, new_header = _header(before), _header(after)
+    title_changed = _keys(old_header) != _keys(new_header)
     old_lines = meaningful_lines(before.text, volatile)
     new_lines = meaningful_lines(after.text, volatile)
     if not title_changed and _flat(old_lines) == _flat(new_lines):
@@ -38,8 +37,8 @@ def describe_change(before: Extraction, after: Extraction, volatile: Iterable[st
     old_keys, new_keys = _keys(old_lines), _keys(new_lines)
     diff = "".join(
         difflib.unified_diff(
-            [f"Title: {old_title}\n", "\n", *(line + "\n" for line in old_lines)],
-            [f"Title: {new_title}\n", "\n", *(line + "\n" for line in new_lines)],
+            [*(line + "\n" for line in old_header), "\n", *(line + "\n" for line in old_lines)],
+            [*(line + "\n" for line in new_header), "\n", *(line + "\n" for line in new_lines)],
             fromfile="before",
             tofile="after",
             n=1,
@@ -52,6 +51,12 @@ def describe_change(before: Extraction, after: Extraction, volatile: Iterable[st
         similarity=round(matcher.ratio(), 4),
         title_changed=title_changed,
     )
+
+
+def _header(extraction: Extraction) -> list[str]:
+    """The headline lines: the extracted title, and the page's own title, og:title and h1."""
+    lines = [f"Title: {normalize_text(extraction.title or '')}"]
+    return lines + [f"{name}: {value}" for name, value in sorted(extraction.headlines.items())]
 
 
 def _keys(lines: list[str]) -> list[str]:

@@ -7,11 +7,14 @@ import logging
 import re
 
 import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
 
 from .fetch import Extraction
 
 logger = logging.getLogger(__name__)
 
+_WHITESPACE = re.compile(r"\s+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 # Markup reformatting can put a space between an inline element and the punctuation after
 # it ("see <a>here</a> ." ); such spaces never carry meaning.
@@ -22,29 +25,52 @@ _SPACE_AFTER_OPENING = re.compile(r"(?<=[(\[{«“]) ")
 def extract_article(html: str, url: str) -> Extraction:
     """The article's text and metadata; empty text when the page has none.
 
-    Comments are left out (they change all the time and are not what was cited), and
-    trafilatura's deduplication stays off: its cache is global to the process and would
-    silently empty the text of a page extracted a second time.
+    White space in the markup is collapsed first, as a browser does: trafilatura's choices
+    otherwise shift when a site re-indents its templates. It favours recall, so that an
+    edit to any paragraph of the article is seen. Comments are left out (they change all
+    the time and are not what was cited), and trafilatura's deduplication stays off: its
+    cache is global to the process and would silently empty the text of a page extracted
+    a second time.
     """
+    tree = load_html(_WHITESPACE.sub(" ", html))
+    if tree is None:
+        return Extraction(text="")
     try:
         document = trafilatura.bare_extraction(
-            html,
+            tree,  # trafilatura works on a copy
             url=url,
             with_metadata=True,
             include_comments=False,
             deduplicate=False,
+            favor_recall=True,
         )
     except Exception:  # a broken page must never stop the crawl
         logger.warning("extraction failed for %s", url, exc_info=True)
         document = None
+    headlines = page_headlines(tree)
     if document is None:
-        return Extraction(text="")
+        return Extraction(text="", headlines=headlines)
     return Extraction(
         text=normalize_text(document.text or ""),
         title=_clean(document.title),
         author=_clean(document.author),
         published=_clean(document.date),
+        headlines=headlines,
     )
+
+
+def page_headlines(tree: HtmlElement) -> dict[str, str]:
+    """The headline as the page states it: its <title>, og:title and first visible <h1>.
+
+    trafilatura reports one title (it may prefer JSON-LD); an edited headline shows up in
+    any of these, so each is kept and compared.
+    """
+    candidates = {
+        "title": tree.findtext(".//title"),
+        "og:title": next(iter(tree.xpath("//meta[@property='og:title']/@content")), None),
+        "h1": next((h1.text_content() for h1 in tree.iter("h1")), None),
+    }
+    return {name: text for name, value in candidates.items() if (text := _clean(value))}
 
 
 def normalize_text(text: str) -> str:
@@ -59,9 +85,10 @@ def _tidy_spaces(line: str) -> str:
 
 
 def content_hash(extraction: Extraction) -> str:
-    """Hash of what a maintainer cites: the title and the article text."""
+    """Hash of what a maintainer cites: the headlines and the article text."""
     digest = hashlib.sha256()
     digest.update(normalize_text(extraction.title or "").encode())
+    digest.update(repr(sorted(extraction.headlines.items())).encode())
     digest.update(b"\x00")
     digest.update(extraction.text.encode())
     return digest.hexdigest()

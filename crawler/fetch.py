@@ -48,6 +48,7 @@ class Extraction:
     title: str | None = None
     author: str | None = None
     published: str | None = None
+    headlines: dict[str, str] = field(default_factory=dict)  # {"title", "og:title", "h1"}: as on the page
 
 
 @dataclass

@@ -52,13 +52,13 @@ def load_liveness(db: Database, source_id: int) -> Liveness:
 
 def latest_snapshot(db: Database, source_id: int) -> StoredSnapshot | None:
     row = db.execute(
-        "SELECT id, taken_at, text_hash, text, title, author, published FROM snapshots "
+        "SELECT id, taken_at, text_hash, text, title, author, published, headlines FROM snapshots "
         "WHERE source_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1",
         [source_id],
     ).fetchone()
     if row is None:
         return None
-    return StoredSnapshot(row[0], row[1], row[2], Extraction(*row[3:]))
+    return StoredSnapshot(row[0], row[1], row[2], Extraction(*row[3:7], json.loads(row[7] or "{}")))
 
 
 def volatile_signatures(db: Database, source_id: int) -> set[str]:
@@ -99,6 +99,7 @@ def save_check(
                         "published": extraction.published,
                         "text": extraction.text,
                         "text_hash": text_hash,
+                        "headlines": json.dumps(extraction.headlines),
                     }
                 )
                 .last_pk

@@ -150,6 +150,11 @@ def m002_volatile_signatures(db: Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m003_snapshot_headlines(db: Database) -> None:
+    db["snapshots"].add_column("headlines", str)  # JSON object: title, og:title, h1
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
     path = Path(path)
