@@ -34,6 +34,9 @@ _COUNTER = re.compile(
     re.IGNORECASE,
 )
 SHORT_LINE_WORDS = 8  # widgets are short lines; sentences of the article are longer
+# A line this long that changes between two fetches holds article text as well as the
+# noise; a signature for it would hide every later edit of that text, so none is learned.
+LONGEST_LEARNED_LINE_WORDS = 40
 _WORD = re.compile(r"\w")
 _LABEL_END = re.compile(r"^(.{3,40}?[:|\u2013\u2014])")
 
@@ -60,18 +63,24 @@ def learn_signatures(first: str, second: str) -> set[str]:
         old, new = a[i1:i2], b[j1:j2]
         for x, y in zip(old, new):
             signatures |= _pair_signatures(x, y)
-        signatures |= {f"line:{line}" for line in old[len(new):] + new[len(old):]}
+        signatures |= {f"line:{line}" for line in old[len(new):] + new[len(old):] if _learnable(line)}
     return signatures
+
+
+def _learnable(line: str) -> bool:
+    return len(line.split()) <= LONGEST_LEARNED_LINE_WORDS
 
 
 def _pair_signatures(x: str, y: str) -> set[str]:
     if is_volatile(x, []) and is_volatile(y, []):
         return set()  # the built-in rules already know them
-    label = _LABEL_END.match(os.path.commonprefix([x, y]))
-    if label:
-        return {f"prefix:{label.group(1)}"}
-    if _shape(x) == _shape(y):
+    if not (_learnable(x) and _learnable(y)):
+        return set()
+    if _shape(x) == _shape(y):  # only digits differ: a clock, a counter
         return {f"shape:{_shape(x)}"}
+    label = _LABEL_END.match(os.path.commonprefix([x, y]))
+    if label:  # a rotating teaser: "TOP STORY | <headline>"
+        return {f"prefix:{label.group(1)}"}
     return {f"line:{x}", f"line:{y}"}
 
 

@@ -130,3 +130,17 @@ def test_diff_and_history_of_unknown_url_exit_2(config_file):
     for command in ("diff", "history"):
         result = run_cli(config_file, command, "https://never.example/cited")
         assert result.exit_code == 2 and "not a cited source" in result.output
+
+
+def test_no_signature_is_learned_for_a_long_line_of_article_text():
+    """Noise inside a long line (an article laid out in one table cell) must not teach a
+    signature that would hide later edits of that whole line."""
+    from citewatch.crawler.noise import learn_signatures
+
+    article = " ".join(f"Sentence {n} of the only paragraph, which runs on and on." for n in range(10))
+    first = f"{article} Updated 3 minutes ago"
+    second = f"{article} Updated 4 minutes ago"
+    assert learn_signatures(first, second) == set()
+    assert learn_signatures("READ MORE: Storm warning", "READ MORE: Rail strike") == set()  # built in
+    assert learn_signatures("TOP STORY | Storm warning", "TOP STORY | Rail strike") == {"prefix:TOP STORY |"}
+    assert learn_signatures("Page built at 10:42:17", "Page built at 10:42:19") == {"shape:Page built at #:#:#"}
