@@ -51,6 +51,25 @@ class Extraction:
     headlines: dict[str, str] = field(default_factory=dict)  # {"title", "og:title", "h1"}: as on the page
 
 
+@dataclass(frozen=True)
+class Probe:
+    """How the source's site answers a path that cannot exist."""
+
+    status: int | None
+    final_url: str | None
+    extraction: Extraction | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one fetch says about a source: ok, failure (counts towards dead), blocked
+    (the site refuses us, nothing can be told) or moved (same article, new address)."""
+
+    outcome: str
+    reason: str | None = None
+    retry_after: float | None = None  # seconds the site asked us to wait
+
+
 @dataclass
 class FetchResult:
     source: SourceToCheck
@@ -67,7 +86,10 @@ class FetchResult:
     error: str | None = None
     error_detail: str | None = None
     is_html: bool = False
+    retry_after: str | None = None  # the Retry-After header, as sent
     extraction: Extraction | None = None
+    probe: Probe | None = None  # the site's answer to a made-up path on the same host
+    verdict: Verdict | None = None  # set by the liveness pipeline
     confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
 
     @property
@@ -79,6 +101,10 @@ class FetchResult:
         return self.body_hash is not None and self.body_hash == self.source.body_hash
 
     @property
+    def is_success(self) -> bool:
+        return self.error is None and 200 <= (self.http_status or 0) < 300
+
+    @property
     def html_text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
@@ -87,15 +113,21 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def response_html(response: Response) -> str | None:
+    """The page as text, decoded with its own charset, if the response is HTML."""
+    content_type = _header(response.headers, b"Content-Type") or ""
+    is_html = isinstance(response, HtmlResponse) or content_type.split(";")[0].strip().lower() in HTML_TYPES
+    if not is_html:
+        return None
+    return response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+
+
 def result_from_response(response: Response, source: SourceToCheck, fetched_at: str) -> FetchResult:
     headers = response.headers
     content_type = _header(headers, b"Content-Type")
-    is_html = isinstance(response, HtmlResponse) or (
-        content_type is not None and content_type.split(";")[0].strip().lower() in HTML_TYPES
-    )
-    body = response.body
-    if is_html and isinstance(response, TextResponse):
-        body = response.text.encode("utf-8")  # decoded with the page's own charset
+    html = response_html(response)
+    is_html = html is not None
+    body = html.encode("utf-8") if html is not None else response.body
     return FetchResult(
         source=source,
         fetched_at=fetched_at,
@@ -104,6 +136,7 @@ def result_from_response(response: Response, source: SourceToCheck, fetched_at: 
         redirects=_redirects(response),
         content_type=content_type,
         etag=_header(headers, b"ETag"),
+        retry_after=_header(headers, b"Retry-After"),
         last_modified=_header(headers, b"Last-Modified"),
         elapsed=response.meta.get("download_latency"),
         body=body,

@@ -15,8 +15,9 @@ from citewatch.storage.database import from_iso, open_database
 
 from .change import describe_change
 from .extract import content_hash, extract_article
-from .fetch import FetchResult, result_from_response
-from .liveness import advance, judge
+from .fetch import FetchResult, Verdict, result_from_response
+from .liveness import advance, is_permanent_move, judge
+from .probe import HostProber
 from .noise import learn_signatures
 from .revisit import next_check_at
 
@@ -24,12 +25,7 @@ logger = logging.getLogger(__name__)
 
 def needs_extraction(result: FetchResult) -> bool:
     """A good HTML response whose bytes differ from the last good one."""
-    return (
-        result.error is None
-        and result.is_html
-        and 200 <= (result.http_status or 0) < 300
-        and not result.body_unchanged
-    )
+    return result.is_success and result.is_html and not result.body_unchanged
 
 
 class ExtractPipeline:
@@ -38,6 +34,26 @@ class ExtractPipeline:
     def process_item(self, item: FetchResult) -> FetchResult:
         if needs_extraction(item):
             item.extraction = extract_article(item.html_text, item.final_url or item.source.url)
+        return item
+
+
+class LivenessPipeline:
+    """Judges each fetch: alive, dead in disguise (soft 404, parked, sent home), or refused.
+
+    A changed page is compared with the site's answer to a made-up path (see probe.py).
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.prober = HostProber(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "LivenessPipeline":
+        return cls(crawler)
+
+    async def process_item(self, item: FetchResult) -> FetchResult:
+        if item.extraction is not None:
+            item.probe = await self.prober.probe(item.final_url or item.source.url)
+        item.verdict = judge(item)
         return item
 
 
@@ -72,7 +88,7 @@ class ConfirmPipeline(_DatabasePipeline):
 
     async def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None
-        if item.extraction is None:
+        if item.extraction is None or (item.verdict and item.verdict.outcome != "ok"):
             return item
         previous = latest_snapshot(self.db, item.source.id)
         volatile = volatile_signatures(self.db, item.source.id)
@@ -113,21 +129,25 @@ class StorePipeline(_DatabasePipeline):
 def record_fetch(db: Database, result: FetchResult, settings: Settings) -> dict[str, Any]:
     """Judge one fetch against what is stored and store it; returns the new state."""
     at = from_iso(result.fetched_at)
-    transition = advance(load_liveness(db, result.source.id), judge(result), at, settings.dead)
+    verdict = result.verdict or judge(result)
     snapshot = change = None
     learned: set[str] = set()
-    if result.extraction is not None:
+    if verdict.outcome == "ok" and result.extraction is not None:
         previous = latest_snapshot(db, result.source.id)
         if result.confirmation is not None:
             learned = learn_signatures(result.extraction.text, result.confirmation.text)
-        if previous is None:
-            snapshot = (result.extraction, content_hash(result.extraction))
-        else:
+        described = None
+        if previous is not None:
             volatile = volatile_signatures(db, result.source.id) | learned
             described = describe_change(previous.extraction, result.extraction, volatile)
-            if described is not None:
-                snapshot = (result.extraction, content_hash(result.extraction))
-                change = (described, previous)
-    when = next_check_at(transition.liveness, at, settings.dead)
+        if previous is None or described is not None:
+            snapshot = (result.extraction, content_hash(result.extraction))
+        if described is not None:
+            change = (described, previous)
+        elif previous is not None and is_permanent_move(result):
+            verdict = Verdict("moved")  # the same article, at a new address
+    result.verdict = verdict
+    transition = advance(load_liveness(db, result.source.id), verdict, at, settings.dead)
+    when = next_check_at(transition.liveness, at, settings.dead, verdict)
     save_check(db, result, transition, when, snapshot, change, learned)
     return {"state": transition.liveness.state, "changed": change is not None}

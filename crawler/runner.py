@@ -21,7 +21,7 @@ from citewatch.storage.database import utc_now
 
 from .fetch import SourceToCheck
 from .guard import AddressGuardMiddleware
-from .pipelines import ConfirmPipeline, ExtractPipeline, StorePipeline
+from .pipelines import ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
 from .spider import CheckSpider
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
             "scrapy.extensions.remote_control.RemoteControl": None,
         },
         "DOWNLOADER_MIDDLEWARES": {AddressGuardMiddleware: 10},
-        "ITEM_PIPELINES": {ExtractPipeline: 100, ConfirmPipeline: 150, StorePipeline: 200},
+        "ITEM_PIPELINES": {ExtractPipeline: 100, LivenessPipeline: 120, ConfirmPipeline: 150, StorePipeline: 200},
         "STATS_DUMP": False,
         "LOGSTATS_INTERVAL": 0,
         "LOG_LEVEL": "WARNING",

@@ -109,6 +109,7 @@ def save_check(
                 "reason": transition.liveness.reason,
                 "http_status": result.http_status,
                 "since": to_iso(transition.liveness.first_failure_at) if transition.liveness.first_failure_at else None,
+                "final_url": result.final_url,
             })
         if change is not None:
             described, before = change
@@ -167,9 +168,9 @@ def _source_update(result: FetchResult, liveness: Liveness, next_check_at: datet
     }
     if liveness.state == "ok":
         update["last_ok"] = result.fetched_at
-    if result.error is None and 200 <= (result.http_status or 0) < 300:
-        # Validators and the body hash describe the last good response only, so an
-        # error page never stands in for the article on the next conditional GET.
+    if result.is_success and result.verdict is not None and result.verdict.outcome in ("ok", "moved"):
+        # Validators and the body hash describe the last good response only, so an error,
+        # challenge or soft-404 page never stands in for the article on the next check.
         update.update(etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash)
     return update
 
@@ -180,6 +181,7 @@ def _liveness_summary(transition: Transition) -> str:
         "dead": f"dead ({liveness.reason}) after {liveness.failure_count} failed checks",
         "revived": "reachable again",
         "blocked": f"blocked by the site ({liveness.reason})",
+        "moved": "moved permanently to the same article at a new address",
     }.get(transition.event or "", transition.event or "")
 
 

@@ -32,6 +32,7 @@ class Web:
 
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
+        self.unknown = Page("<h1>Not found</h1>", status=404)  # the answer to any other path
         self.requests: list[tuple[str, dict[str, str]]] = []
         web = self
 
@@ -40,7 +41,7 @@ class Web:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 web.requests.append((self.path, dict(self.headers)))
-                page = web.pages.get(self.path, Page("<h1>Not found</h1>", status=404))
+                page = web.pages.get(self.path, web.unknown)
                 if page.delay:
                     time.sleep(page.delay)
                 if (page.etag and self.headers.get("If-None-Match") == page.etag) or (

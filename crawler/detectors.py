@@ -1,0 +1,91 @@
+"""Recognising pages that answer 200 but are not the cited article, or that refuse us.
+
+Each detector looks at one thing and says yes or no; liveness.judge combines them.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from .fetch import Extraction
+
+# Bot challenges and WAF block pages: the site refuses us, so we cannot tell if the
+# article is there (Cloudflare, Akamai, Imperva/Distil, PerimeterX, DataDome, Sucuri).
+_CHALLENGE = re.compile(
+    r"attention required! \| cloudflare|<title>\s*just a moment\.\.\.|cf-browser-verification|"
+    r"challenge-platform|cf_chl_|verify (that )?you are (a )?human|are you a robot|"
+    r"checking your browser before accessing|ddos protection by|pardon our interruption|"
+    r"px-captcha|captcha-delivery\.com|datadome|sucuri website firewall|"
+    r"<title>\s*access denied\s*</title>[\s\S]{0,4000}reference #",
+    re.IGNORECASE,
+)
+
+# Parking and for-sale pages put up when a domain lapses.
+_PARKED = re.compile(
+    r"this domain (name )?(is|may be) for sale|buy this domain|domain is for sale|"
+    r"the domain [\w.-]+ (is|may be) for sale|domain (has )?expired|parked (free )?(courtesy|domain)|"
+    r"sedoparking|parkingcrew|bodis\.com|above\.com/marketplace|afternic|hugedomains\.com|"
+    r"dan\.com/buy-domain|domainmarket\.com|parklogic|window\.park\s*=|skenzo|"
+    r"related searches.{0,200}(privacy policy|disclaimer)",
+    re.IGNORECASE,
+)
+
+_NOT_FOUND = re.compile(
+    r"\b(404|410)\b|page not found|not be found|cannot be found|can(no|')t find|could ?n[o']t (be )?find|"
+    r"no longer (available|exists)|does ?n[o']t exist|does not exist|page (is )?missing|"
+    r"nothing (was )?found|oops|error 404|página no encontrada|seite nicht gefunden|page introuvable|"
+    r"pagina non trovata|страница не найдена",
+    re.IGNORECASE,
+)
+
+SOFT_404_MAX_WORDS = 300  # an error page is short; an article about "not found" things is not
+
+
+def is_challenge(html: str) -> bool:
+    return bool(_CHALLENGE.search(html[:200_000]))
+
+
+def is_parked(html: str) -> bool:
+    return bool(_PARKED.search(html[:200_000]))
+
+
+def says_not_found(extraction: Extraction) -> bool:
+    """Not-found wording in the title or headline of a short page."""
+    headlines = [extraction.title or "", *extraction.headlines.values()]
+    short = len(extraction.text.split()) <= SOFT_404_MAX_WORDS
+    return short and any(_NOT_FOUND.search(line) for line in headlines)
+
+
+def looks_alike(page: Extraction, other: Extraction) -> bool:
+    """Two pages with (nearly) the same text: a cited page that reads like the site's
+    answer to a made-up path is that answer."""
+    words, other_words = set(page.text.lower().split()), set(other.text.lower().split())
+    if not words and not other_words:
+        return page.title == other.title
+    overlap = len(words & other_words) / max(len(words | other_words), 1)
+    same_title = bool(page.title) and page.title == other.title
+    return overlap >= 0.8 or (same_title and overlap >= 0.5)
+
+
+def is_home_redirect(cited_url: str, final_url: str | None) -> bool:
+    """Redirected to the site's home page or to a section front above the article."""
+    if not final_url:
+        return False
+    cited, final = urlsplit(cited_url), urlsplit(final_url)
+    cited_path, final_path = _segments(cited.path), _segments(final.path)
+    if cited.hostname and final.hostname and _site(cited.hostname) != _site(final.hostname):
+        return False  # another site: judged on its content
+    if not cited_path or cited_path == final_path:
+        return False
+    if not final_path:
+        return not final.query
+    return len(final_path) < len(cited_path) and cited_path[: len(final_path)] == final_path
+
+
+def _segments(path: str) -> list[str]:
+    return [segment for segment in path.split("/") if segment and segment not in ("index.html", "index.php")]
+
+
+def _site(host: str) -> str:
+    return host.lower().removeprefix("www.")
