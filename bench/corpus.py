@@ -32,14 +32,16 @@ def load_corpus(limit: int | None = None, corpus: Path = CORPUS) -> list[CorpusP
     return pages
 
 
-Render = Callable[[int], str]  # request number -> HTML
+Answer = str | tuple[int, dict[str, str], str]  # HTML, or (status, headers, body)
+Render = Callable[[int], Answer]  # request number -> answer
 
 
 class LoopbackWeb:
-    """Serves `routes[path](request_number)` as text/html on 127.0.0.1."""
+    """Serves `routes[path](request_number)` on 127.0.0.1; other paths get `unknown`."""
 
-    def __init__(self) -> None:
+    def __init__(self, unknown: Render | None = None) -> None:
         self.routes: dict[str, Render] = {}
+        self.unknown = unknown
         self.hits: dict[str, int] = {}
         web = self
 
@@ -47,12 +49,16 @@ class LoopbackWeb:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802
-                render = web.routes.get(self.path)
+                render = web.routes.get(self.path, web.unknown)
                 number = web.hits[self.path] = web.hits.get(self.path, 0) + 1
-                data = render(number).encode() if render else b"not found"
-                self.send_response(200 if render else 404)
+                answer = render(number) if render else (404, {}, "<h1>Not found</h1>")
+                status, headers, body = (200, {}, answer) if isinstance(answer, str) else answer
+                data = body.encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -132,20 +132,20 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings) -> dict[
     verdict = result.verdict or judge(result)
     snapshot = change = None
     learned: set[str] = set()
+    same_article = result.body_unchanged  # the very bytes of the last good response
     if verdict.outcome == "ok" and result.extraction is not None:
         previous = latest_snapshot(db, result.source.id)
         if result.confirmation is not None:
             learned = learn_signatures(result.extraction.text, result.confirmation.text)
-        described = None
-        if previous is not None:
-            volatile = volatile_signatures(db, result.source.id) | learned
-            described = describe_change(previous.extraction, result.extraction, volatile)
+        volatile = volatile_signatures(db, result.source.id) | learned
+        described = describe_change(previous.extraction, result.extraction, volatile) if previous else None
         if previous is None or described is not None:
             snapshot = (result.extraction, content_hash(result.extraction))
         if described is not None:
             change = (described, previous)
-        elif previous is not None and is_permanent_move(result):
-            verdict = Verdict("moved")  # the same article, at a new address
+        same_article = previous is not None and described is None
+    if verdict.outcome == "ok" and same_article and is_permanent_move(result):
+        verdict = Verdict("moved")  # the same article, at a new address
     result.verdict = verdict
     transition = advance(load_liveness(db, result.source.id), verdict, at, settings.dead)
     when = next_check_at(transition.liveness, at, settings.dead, verdict)

@@ -1,0 +1,183 @@
+"""Liveness accuracy: is `dead` right on real pages?
+
+Each real page of the article-extraction corpus is cited under several scenarios of our
+own: it stays alive (untouched, edited, behind a bot challenge, rate-limited, a one-off
+server error, moved permanently, on a site that answers 200 to unknown paths), or it dies
+(404, 410, soft 404, sent to the home page, parked domain, unresolvable host, refused
+connection). citewatch's real check path runs five times over four simulated days; the
+benchmark prints precision and recall of `dead`, the false deaths, and the final states.
+
+    .venv/bin/python bench/liveness_accuracy.py [--pages N]     (N=0: all 181 pages)
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import socket
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import Answer, CorpusPage, LoopbackWeb, load_corpus  # noqa: E402
+
+from citewatch.config import CrawlSettings, Settings, StorageSettings  # noqa: E402
+from citewatch.crawler.runner import run_check  # noqa: E402
+from citewatch.crawler.urls import normalize_url  # noqa: E402
+from citewatch.storage.checks import sources_to_check  # noqa: E402
+from citewatch.storage.database import open_database, to_iso  # noqa: E402
+from citewatch.storage.ingest import store_record  # noqa: E402
+from citewatch.storage.records import Citation, IncidentRecord  # noqa: E402
+
+CHALLENGE = (
+    "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>"
+    "<h1>Sorry, you have been blocked</h1><p>Cloudflare Ray ID: 7d1f2c3b4a5e6f70</p></body></html>"
+)
+PARKED = (
+    "<html><head><title>{host}</title><script>window.park = 'eyJ1dWlkIjoi';</script></head><body>"
+    "<h1>{host}</h1><p>This domain may be for sale!</p><div>Related searches: News | Sports | Weather</div></body></html>"
+)
+HOME = "<html><head><title>Front page</title></head><body><h1>Top stories</h1><ul><li><a href='/a'>One</a></li></ul></body></html>"
+
+
+def site_not_found_page(template: CorpusPage, path: str) -> str:
+    """A lenient site's answer to a missing page: its own template, a short apology."""
+    body = re.sub(r"<body.*</body>", "", template.html, flags=re.S | re.I)
+    return body.replace(
+        "</head>",
+        "</head><body><header><a href='/'>Home</a> | <a href='/news'>News</a></header>"
+        f"<main><h2>We looked everywhere</h2><p>The page {path} is not here any more. It may have been moved, "
+        "or it never existed. Try the search box, or start again from the front page.</p></main>"
+        "<footer>All rights reserved.</footer></body>",
+    )
+
+
+# day -> answer, for days 0..4 of the simulation; day 0 is the baseline check.
+Behaviour = Callable[[int, CorpusPage, "Scenario"], Answer]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    dies: bool
+    behaviour: Behaviour
+    lenient: bool = False  # served by the site that answers 200 to unknown paths
+    network: str | None = None  # "dns" or "refused": a URL that cannot be reached
+
+
+def _from_day_one(answer: Callable[[CorpusPage, "Scenario"], Answer]) -> Behaviour:
+    return lambda day, page, scenario: page.html if day == 0 else answer(page, scenario)
+
+
+KINDS = [
+    Kind("untouched", False, lambda day, page, s: page.html),
+    Kind("edited", False, _from_day_one(lambda page, s: page.html.replace("</p>", " (Updated.)</p>", 1))),
+    Kind("bot challenge (403)", False, _from_day_one(lambda page, s: (403, {}, CHALLENGE))),
+    Kind("rate limited (429)", False, _from_day_one(lambda page, s: (429, {"Retry-After": "3600"}, "Slow down"))),
+    Kind("one-off 503", False, lambda day, page, s: (503, {}, "<h1>Service Unavailable</h1>") if day == 2 else page.html),
+    Kind("moved permanently", False, _from_day_one(lambda page, s: (301, {"Location": s.path + "-moved"}, ""))),
+    Kind("lenient site, alive", False, lambda day, page, s: page.html, lenient=True),
+    Kind("404", True, _from_day_one(lambda page, s: (404, {}, "<h1>Not found</h1>"))),
+    Kind("410", True, _from_day_one(lambda page, s: (410, {}, "<h1>Gone</h1>"))),
+    Kind("soft 404", True, _from_day_one(lambda page, s: site_not_found_page(s.template, s.path)), lenient=True),
+    Kind("redirect to home", True, _from_day_one(lambda page, s: (301, {"Location": "/"}, ""))),
+    Kind("parked domain", True, _from_day_one(lambda page, s: PARKED.format(host=f"site-{page.id[:8]}.com"))),
+    Kind("unresolvable host", True, lambda day, page, s: page.html, network="dns"),
+    Kind("connection refused", True, lambda day, page, s: page.html, network="refused"),
+]
+
+
+@dataclass
+class Scenario:
+    page: CorpusPage
+    kind: Kind
+    path: str
+    template: CorpusPage
+    day: int = 0
+
+    def render(self, request_number: int) -> Answer:
+        return self.kind.behaviour(self.day, self.page, self)
+
+    def moved_copy(self, request_number: int) -> Answer:
+        return self.page.html
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=30, help="corpus pages to use (0: all 181)")
+    args = parser.parse_args()
+    pages = load_corpus(args.pages or None)
+    strict = LoopbackWeb()
+    lenient = LoopbackWeb(unknown=lambda n: site_not_found_page(pages[0], "/requested"))
+    strict.routes["/"] = lenient.routes["/"] = lambda n: HOME
+    refused_port = closed_port()
+    scenarios, urls = [], {}
+    for page in pages:
+        for index, kind in enumerate(KINDS):
+            scenario = Scenario(page, kind, f"/{page.id[:16]}/{index}", pages[0])
+            web = lenient if kind.lenient else strict
+            web.routes[scenario.path] = scenario.render
+            web.routes[scenario.path + "-moved"] = scenario.moved_copy
+            if kind.network == "dns":
+                urls[scenario.path] = f"http://{page.id[:12]}.invalid{scenario.path}"
+            elif kind.network == "refused":
+                urls[scenario.path] = f"http://127.0.0.1:{refused_port}{scenario.path}"
+            else:
+                urls[scenario.path] = web.url(scenario.path)
+            scenarios.append(scenario)
+
+    start = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+    with tempfile.TemporaryDirectory() as data:
+        settings = Settings(
+            storage=StorageSettings(dir=Path(data)),
+            crawl=CrawlSettings(delay=0, concurrency=32, per_host_concurrency=32, timeout=10, allow_private_addresses=True),
+        )
+        db = open_database(settings.storage.database)
+        for scenario in scenarios:
+            url = urls[scenario.path]
+            record = IncidentRecord(slug=scenario.path, location="bench", citations=(Citation("source", url, normalize_url(url)),))
+            store_record(db, record, to_iso(start))
+        started = time.perf_counter()
+        for day in range(5):
+            now = start + timedelta(days=day)
+            for scenario in scenarios:
+                scenario.day = day
+            run_check(settings, sources_to_check(db, now, everything=True), clock=lambda now=now: now)
+        elapsed = time.perf_counter() - started
+        states = dict(db.execute("SELECT cited_url, state || COALESCE('/' || reason, '') FROM sources").fetchall())
+        db.close()
+    strict.close()
+    lenient.close()
+    report(scenarios, {s.path: states[urls[s.path]] for s in scenarios}, len(pages), elapsed)
+
+
+def report(scenarios: list[Scenario], final: dict[str, str], pages: int, elapsed: float) -> None:
+    print(f"liveness accuracy over {pages} real pages, {len(scenarios)} sources, 5 checks over 4 days in {elapsed:.0f} s\n")
+    print(f"{'scenario':24} {'should be':10} final states")
+    for kind in KINDS:
+        counts = Counter(final[s.path] for s in scenarios if s.kind is kind)
+        shown = ", ".join(f"{state} x{n}" for state, n in counts.most_common())
+        print(f"{kind.name:24} {'dead' if kind.dies else 'alive':10} {shown}")
+    dead = [s for s in scenarios if final[s.path].startswith("dead")]
+    true_dead = [s for s in dead if s.kind.dies]
+    should_die = [s for s in scenarios if s.kind.dies]
+    precision = len(true_dead) / len(dead) if dead else 1.0
+    recall = len(true_dead) / len(should_die) if should_die else 1.0
+    print(f"\ndead: precision {precision:.1%}, recall {recall:.1%}; false deaths {len(dead) - len(true_dead)}"
+          "  (target: recall 100%, false deaths 0)")
+
+
+if __name__ == "__main__":
+    main()
