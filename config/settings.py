@@ -105,10 +105,15 @@ def _setting(default: Any, parse: Callable[[str, Any], Any]) -> Any:
 @dataclass(frozen=True)
 class StorageSettings:
     dir: Path = _setting(Path("./citewatch-data"), _path)
+    warc_file_bytes: int = _setting(100_000_000, _positive_int)  # a WARC file rolls over past this size
 
     @property
     def database(self) -> Path:
         return self.dir / "citewatch.db"
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.dir / "warc"
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,33 @@ class DeadSettings:
     min_days: float = _setting(3.0, _non_negative_number)
 
 
+def _env_name(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
+        raise ConfigError(f"{key} must name an environment variable (the secret itself never goes here), got {value!r}")
+    return text
+
+
 @dataclass(frozen=True)
 class WaybackSettings:
     enabled: bool = _setting(True, _boolean)
     base_url: str = _setting("https://web.archive.org", _http_url)
+    per_minute: int | None = _setting(None, _positive_int)  # default: 4, or 12 with an access key
+    min_interval: float = _setting(86400.0, _duration)  # never the same URL twice within this
+    timeout: float = _setting(60.0, _duration)  # per request to the Wayback Machine
+    access_key_env: str = _setting("CITEWATCH_WAYBACK_ACCESS_KEY", _env_name)
+    secret_key_env: str = _setting("CITEWATCH_WAYBACK_SECRET_KEY", _env_name)
+
+    def credentials(self) -> tuple[str, str] | None:
+        """The SPN2 access and secret keys, read from the environment, if both are set."""
+        access, secret = os.environ.get(self.access_key_env), os.environ.get(self.secret_key_env)
+        return (access, secret) if access and secret else None
+
+    def submissions_per_minute(self) -> int:
+        """The anonymous Save Page Now limit is 4 a minute; an access key allows 12."""
+        if self.per_minute is not None:
+            return self.per_minute
+        return 12 if self.credentials() else 4
 
 
 @dataclass(frozen=True)

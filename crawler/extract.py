@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 
 import trafilatura
 from lxml.html import HtmlElement
+from pypdf import PdfReader
 from trafilatura.utils import load_html
 
 from .fetch import Extraction
@@ -57,6 +59,18 @@ def extract_article(html: str, url: str) -> Extraction:
         published=_clean(document.date),
         headlines=headlines,
     )
+
+
+def extract_pdf(data: bytes) -> Extraction:
+    """The text and title of a PDF (court filings, NGO reports); empty if it has no text layer."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        title = reader.metadata.title if reader.metadata else None
+    except Exception:  # a broken PDF must never stop the crawl
+        logger.warning("PDF text extraction failed", exc_info=True)
+        return Extraction(text="")
+    return Extraction(text=normalize_text(text), title=_clean(title))
 
 
 def page_headlines(tree: HtmlElement) -> dict[str, str]:

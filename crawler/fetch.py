@@ -22,7 +22,10 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
+from citewatch.storage.archive import RawExchange
+
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+RAW_EXCHANGE_KEY = "citewatch_raw_exchange"  # request.meta key, set by crawler.capture
 
 
 class ForbiddenAddress(IgnoreRequest):
@@ -38,6 +41,7 @@ class SourceToCheck:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    archived_hash: str | None = None  # of the raw bytes last written to the WARC archive
 
 
 @dataclass
@@ -87,6 +91,7 @@ class FetchResult:
     error_detail: str | None = None
     is_html: bool = False
     retry_after: str | None = None  # the Retry-After header, as sent
+    raw: RawExchange | None = None  # the exchange as it went over the wire, for the WARC archive
     extraction: Extraction | None = None
     probe: Probe | None = None  # the site's answer to a made-up path on the same host
     verdict: Verdict | None = None  # set by the liveness pipeline
@@ -99,6 +104,10 @@ class FetchResult:
     @property
     def body_unchanged(self) -> bool:
         return self.body_hash is not None and self.body_hash == self.source.body_hash
+
+    @property
+    def is_pdf(self) -> bool:
+        return (self.content_type or "").lower().startswith("application/pdf") or self.body[:5] == b"%PDF-"
 
     @property
     def is_success(self) -> bool:
@@ -142,6 +151,7 @@ def result_from_response(response: Response, source: SourceToCheck, fetched_at: 
         body=body,
         body_hash=body_hash(response.body) if response.status != 304 else source.body_hash,
         is_html=is_html,
+        raw=response.meta.get(RAW_EXCHANGE_KEY),
     )
 
 

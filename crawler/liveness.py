@@ -68,7 +68,7 @@ def _judge_content(result: FetchResult, page: str) -> Verdict:
     if page and detectors.is_parked(page):
         return Verdict("failure", "parked")
     extraction = result.extraction
-    if extraction is not None:
+    if extraction is not None and result.is_html:
         if detectors.says_not_found(extraction):
             return Verdict("failure", "soft_404")
         probe = result.probe

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy import Request
@@ -10,12 +11,20 @@ from scrapy.crawler import Crawler
 from sqlite_utils import Database
 
 from citewatch.config import Settings
-from citewatch.storage.checks import latest_snapshot, load_liveness, save_check, volatile_signatures
+from citewatch.storage.archive import WarcArchive
+from citewatch.storage.checks import (
+    CheckOutcome,
+    StoredSnapshot,
+    latest_snapshot,
+    load_liveness,
+    save_check,
+    volatile_signatures,
+)
 from citewatch.storage.database import from_iso, open_database
 
-from .change import describe_change
-from .extract import content_hash, extract_article
-from .fetch import FetchResult, Verdict, result_from_response
+from .change import Change, describe_change
+from .extract import content_hash, extract_article, extract_pdf
+from .fetch import Extraction, FetchResult, Verdict, body_hash, result_from_response
 from .liveness import advance, is_permanent_move, judge
 from .probe import HostProber
 from .noise import learn_signatures
@@ -24,16 +33,23 @@ from .revisit import next_check_at
 logger = logging.getLogger(__name__)
 
 def needs_extraction(result: FetchResult) -> bool:
-    """A good HTML response whose bytes differ from the last good one."""
-    return result.is_success and result.is_html and not result.body_unchanged
+    """A good HTML or PDF response whose bytes differ from the last good one."""
+    return result.is_success and (result.is_html or result.is_pdf) and not result.body_unchanged
+
+
+def extract_text(result: FetchResult) -> Extraction:
+    if result.is_html:
+        return extract_article(result.html_text, result.final_url or result.source.url)
+    return extract_pdf(result.body)
 
 
 class ExtractPipeline:
-    """Extracts article text from pages whose raw bytes changed since the last check."""
+    """Extracts the text of pages and PDFs whose bytes changed since the last check;
+    other types (images, plain text, data) are archived and hashed, not extracted."""
 
     def process_item(self, item: FetchResult) -> FetchResult:
         if needs_extraction(item):
-            item.extraction = extract_article(item.html_text, item.final_url or item.source.url)
+            item.extraction = extract_text(item)
         return item
 
 
@@ -51,7 +67,7 @@ class LivenessPipeline:
         return cls(crawler)
 
     async def process_item(self, item: FetchResult) -> FetchResult:
-        if item.extraction is not None:
+        if item.extraction is not None and item.is_html:
             item.probe = await self.prober.probe(item.final_url or item.source.url)
         item.verdict = judge(item)
         return item
@@ -102,7 +118,7 @@ class ConfirmPipeline(_DatabasePipeline):
             return item
         second = result_from_response(response, item.source, item.fetched_at)
         if needs_extraction(second):
-            item.confirmation = extract_article(second.html_text, url)
+            item.confirmation = extract_text(second)
         self.crawler.stats.inc_value("citewatch/confirmations")
         return item
 
@@ -110,11 +126,15 @@ class ConfirmPipeline(_DatabasePipeline):
 class StorePipeline(_DatabasePipeline):
     """Judges liveness and content change, and stores the check with its consequences."""
 
+    def open_spider(self) -> None:
+        super().open_spider()
+        self.archive = WarcArchive(self.settings.storage.warc_dir, self.settings.storage.warc_file_bytes)
+
     def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None
         stats = self.crawler.stats
         try:
-            outcome = record_fetch(self.db, item, self.settings)
+            outcome = record_fetch(self.db, item, self.settings, self.archive)
         except Exception:  # one source that cannot be stored must not stop the others
             logger.exception("could not store the check of %s", item.source.url)
             stats.inc_value("citewatch/store_errors")
@@ -126,28 +146,62 @@ class StorePipeline(_DatabasePipeline):
         return item
 
 
-def record_fetch(db: Database, result: FetchResult, settings: Settings) -> dict[str, Any]:
-    """Judge one fetch against what is stored and store it; returns the new state."""
+@dataclass
+class ContentComparison:
+    """How the fetched article compares with the last snapshot."""
+
+    snapshot: tuple[Extraction, str] | None = None
+    change: tuple[Change, StoredSnapshot] | None = None
+    learned: set[str] = field(default_factory=set)
+    same_article: bool = False
+
+
+def compare_content(db: Database, result: FetchResult) -> ContentComparison:
+    comparison = ContentComparison(same_article=result.body_unchanged)  # the very bytes of the last good response
+    if result.extraction is None:
+        return comparison
+    previous = latest_snapshot(db, result.source.id)
+    if result.confirmation is not None:
+        comparison.learned = learn_signatures(result.extraction.text, result.confirmation.text)
+    if previous is None:
+        comparison.snapshot = (result.extraction, content_hash(result.extraction))
+        return comparison
+    volatile = volatile_signatures(db, result.source.id) | comparison.learned
+    described = describe_change(previous.extraction, result.extraction, volatile)
+    if described is not None:
+        comparison.snapshot = (result.extraction, content_hash(result.extraction))
+        comparison.change = (described, previous)
+    comparison.same_article = described is None
+    return comparison
+
+
+def record_fetch(db: Database, result: FetchResult, settings: Settings, archive: WarcArchive) -> dict[str, Any]:
+    """Judge one fetch against what is stored, archive it if its bytes are new, and store
+    it; returns the new state."""
     at = from_iso(result.fetched_at)
     verdict = result.verdict or judge(result)
-    snapshot = change = None
-    learned: set[str] = set()
-    same_article = result.body_unchanged  # the very bytes of the last good response
-    if verdict.outcome == "ok" and result.extraction is not None:
-        previous = latest_snapshot(db, result.source.id)
-        if result.confirmation is not None:
-            learned = learn_signatures(result.extraction.text, result.confirmation.text)
-        volatile = volatile_signatures(db, result.source.id) | learned
-        described = describe_change(previous.extraction, result.extraction, volatile) if previous else None
-        if previous is None or described is not None:
-            snapshot = (result.extraction, content_hash(result.extraction))
-        if described is not None:
-            change = (described, previous)
-        same_article = previous is not None and described is None
-    if verdict.outcome == "ok" and same_article and is_permanent_move(result):
+    comparison = compare_content(db, result) if verdict.outcome == "ok" else ContentComparison()
+    if verdict.outcome == "ok" and comparison.same_article and is_permanent_move(result):
         verdict = Verdict("moved")  # the same article, at a new address
     result.verdict = verdict
     transition = advance(load_liveness(db, result.source.id), verdict, at, settings.dead)
-    when = next_check_at(transition.liveness, at, settings.dead, verdict)
-    save_check(db, result, transition, when, snapshot, change, learned)
-    return {"state": transition.liveness.state, "changed": change is not None}
+    # Archived (and synced) before the database refers to it: a crash in between leaves an
+    # unreferenced record, never a reference to nothing.
+    warc = archive.append(result.raw, at) if result.raw is not None and needs_archiving(result) else None
+    outcome = CheckOutcome(
+        result,
+        transition,
+        next_check_at(transition.liveness, at, settings.dead, verdict),
+        comparison.snapshot,
+        comparison.change,
+        comparison.learned,
+        warc,
+    )
+    save_check(db, outcome)
+    return {"state": transition.liveness.state, "changed": outcome.change is not None}
+
+
+def needs_archiving(result: FetchResult) -> bool:
+    """A response with a body unlike the last one archived (a 304 has none)."""
+    raw = result.raw
+    return raw is not None and bool(raw.body) and body_hash(raw.body) != result.source.archived_hash

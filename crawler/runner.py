@@ -19,6 +19,7 @@ from scrapy.crawler import AsyncCrawlerRunner
 from citewatch.config import Settings
 from citewatch.storage.database import utc_now
 
+from .capture import RawCapture
 from .fetch import SourceToCheck
 from .guard import AddressGuardMiddleware
 from .pipelines import ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
@@ -75,6 +76,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "EXTENSIONS": {
             "scrapy.extensions.telnet.TelnetConsole": None,
             "scrapy.extensions.remote_control.RemoteControl": None,
+            RawCapture: 100,
         },
         "DOWNLOADER_MIDDLEWARES": {AddressGuardMiddleware: 10},
         "ITEM_PIPELINES": {ExtractPipeline: 100, LivenessPipeline: 120, ConfirmPipeline: 150, StorePipeline: 200},

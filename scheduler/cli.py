@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -22,8 +23,16 @@ from citewatch.config import CONFIG_ENV_VAR, ConfigError, Settings, load_setting
 from citewatch.crawler.liveness import STATES
 from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
 from citewatch.storage.checks import sources_to_check
-from citewatch.storage.database import open_database, utc_now
-from citewatch.storage.history import latest_change, source_history, source_id_for
+from citewatch.storage.database import open_database, to_iso, utc_now
+from citewatch.storage.archive import WarcArchive
+from citewatch.storage.history import (
+    archived_at,
+    latest_change,
+    snapshot_at,
+    source_history,
+    source_id_for,
+    warc_locations,
+)
 from citewatch.storage.ingest import ingest_paths
 from citewatch.storage.status import incident_exists, source_statuses
 
@@ -37,6 +46,11 @@ class App:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._db: Database | None = None
+
+    @property
+    def archive(self) -> WarcArchive:
+        storage = self.settings.storage
+        return WarcArchive(storage.warc_dir, storage.warc_file_bytes)
 
     @property
     def db(self) -> Database:
@@ -222,6 +236,54 @@ def history(app: App, url: str) -> None:
             "; ".join(entry.events),
         )
     Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+def _moment(value: str | None) -> str | None:
+    """An ISO 8601 date or time from the command line, as a stored UTC timestamp."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time", param_hint="--at") from None
+    if len(value) <= 10:  # a date alone: the whole of that day
+        moment = moment.replace(hour=23, minute=59, second=59)
+    return to_iso(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--at", "at", metavar="TIME", help="The version current at TIME (ISO 8601, UTC unless stated).")
+@click.option("--raw", is_flag=True, help="The archived response body (HTML, PDF, ...) instead of the extracted text.")
+@click.pass_obj
+def snapshot(app: App, url: str, at: str | None, raw: bool) -> None:
+    """Print an archived version of URL: its extracted text, or with --raw the page as fetched."""
+    source_id, moment = _source_id(app, url), _moment(at)
+    if raw:
+        location = archived_at(app.db, source_id, moment)
+        if location is None:
+            click.echo(f"error: nothing archived for {url}" + (f" at {at}" if at else ""), err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        sys.stdout.buffer.write(app.archive.read(location).body)
+        return
+    version = snapshot_at(app.db, source_id, moment)
+    if version is None:
+        click.echo(f"error: no snapshot of {url}" + (f" at {at}" if at else ""), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"Title: {version.title or ''}\nTaken: {version.taken_at}\n\n{version.text}")
+
+
+@cli.command("export-warc")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--incident", metavar="SLUG", help="Only the sources cited by this incident.")
+@click.pass_obj
+def export_warc(app: App, out: Path, incident: str | None) -> None:
+    """Write every archived version into one WARC file (OUT.warc.gz) for replay tools."""
+    if incident is not None and not incident_exists(app.db, incident):
+        click.echo(f"error: no incident with slug {incident!r}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    count = app.archive.export(warc_locations(app.db, incident), out)
+    click.echo(f"Wrote {_count(count, 'archived response')} to {out}.")
 
 
 _STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}

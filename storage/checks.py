@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from citewatch.crawler.change import Change
-from citewatch.crawler.fetch import Extraction, FetchResult, SourceToCheck
+from citewatch.crawler.fetch import Extraction, FetchResult, SourceToCheck, body_hash
 from citewatch.crawler.liveness import Liveness, Transition
 
+from .archive import WarcLocation
 from .database import from_iso, to_iso
 
 # A source nobody cites any more keeps its history but is no longer checked.
@@ -31,7 +32,7 @@ def sources_to_check(
     db: Database, now: datetime, *, everything: bool = False, urls: list[str] | None = None
 ) -> list[SourceToCheck]:
     """Cited sources that are due at `now` (all of them with `everything`, or those in `urls`)."""
-    sql = f"SELECT id, cited_url, etag, last_modified, body_hash FROM sources WHERE {_CITED}"
+    sql = f"SELECT id, cited_url, etag, last_modified, body_hash, archived_hash FROM sources WHERE {_CITED}"
     params: list[Any] = []
     if urls is not None:
         sql += f" AND url IN ({','.join('?' * len(urls))})"
@@ -66,27 +67,32 @@ def volatile_signatures(db: Database, source_id: int) -> set[str]:
     return {row[0] for row in rows}
 
 
-def save_check(
-    db: Database,
-    result: FetchResult,
-    transition: Transition,
-    next_check_at: datetime,
-    snapshot: tuple[Extraction, str] | None = None,
-    change: tuple[Change, StoredSnapshot] | None = None,
-    learned: set[str] = frozenset(),
-) -> int:
-    """Store one fetch: the check row, a new snapshot (text, hash) if any, events, noise
-    signatures learned, and the source's new state, all or nothing. Returns the check id."""
+@dataclass
+class CheckOutcome:
+    """Everything one fetch led to, stored together by save_check."""
+
+    result: FetchResult
+    transition: Transition
+    next_check_at: datetime
+    snapshot: tuple[Extraction, str] | None = None  # a new snapshot and its content hash
+    change: tuple[Change, StoredSnapshot] | None = None  # the change and the snapshot before it
+    learned: set[str] = field(default_factory=set)  # noise signatures learned
+    warc: WarcLocation | None = None  # where the exchange was archived, if it was
+
+
+def save_check(db: Database, outcome: CheckOutcome) -> int:
+    """Store one fetch and all it led to, all or nothing. Returns the check id."""
+    result, transition = outcome.result, outcome.transition
     source_id = result.source.id
     with db.atomic():
-        check_id = db["checks"].insert(_check_row(result)).last_pk
+        check_id = db["checks"].insert(_check_row(result, outcome.warc)).last_pk
         db["volatile_signatures"].insert_all(
-            ({"source_id": source_id, "signature": s, "learned_at": result.fetched_at} for s in learned),
+            ({"source_id": source_id, "signature": s, "learned_at": result.fetched_at} for s in outcome.learned),
             ignore=True,
         )
         snapshot_id = None
-        if snapshot is not None:
-            extraction, text_hash = snapshot
+        if outcome.snapshot is not None:
+            extraction, text_hash = outcome.snapshot
             snapshot_id = (
                 db["snapshots"]
                 .insert(
@@ -111,8 +117,8 @@ def save_check(
                 "since": to_iso(transition.liveness.first_failure_at) if transition.liveness.first_failure_at else None,
                 "final_url": result.final_url,
             })
-        if change is not None:
-            described, before = change
+        if outcome.change is not None:
+            described, before = outcome.change
             _add_event(db, source_id, check_id, "changed", result.fetched_at, described.summary, {
                 "diff": described.diff,
                 "similarity": described.similarity,
@@ -120,12 +126,18 @@ def save_check(
                 "snapshot_before": before.id,
                 "snapshot_after": snapshot_id,
             })
-        db["sources"].update(source_id, _source_update(result, transition.liveness, next_check_at))
+        update = _source_update(result, transition.liveness, outcome.next_check_at)
+        if outcome.warc is not None and result.raw is not None:
+            update["archived_hash"] = body_hash(result.raw.body)
+        db["sources"].update(source_id, update)
     return check_id
 
 
-def _check_row(result: FetchResult) -> dict[str, Any]:
+def _check_row(result: FetchResult, warc: WarcLocation | None) -> dict[str, Any]:
     return {
+        "warc_file": warc.file if warc else None,
+        "warc_offset": warc.offset if warc else None,
+        "warc_length": warc.length if warc else None,
         "source_id": result.source.id,
         "checked_at": result.fetched_at,
         "url": result.source.url,

@@ -155,6 +155,14 @@ def m003_snapshot_headlines(db: Database) -> None:
     db["snapshots"].add_column("headlines", str)  # JSON object: title, og:title, h1
 
 
+@MIGRATIONS()
+def m004_local_archive(db: Database) -> None:
+    """Where each check's record pair sits in the WARC files, and what was last archived."""
+    for column in ("warc_file", "warc_offset", "warc_length"):
+        db["checks"].add_column(column, str if column == "warc_file" else int)
+    db["sources"].add_column("archived_hash", str)
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
     path = Path(path)

@@ -10,6 +10,8 @@ from sqlite_utils import Database
 
 from citewatch.crawler.urls import normalize_url
 
+from .archive import WarcLocation
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
@@ -57,3 +59,40 @@ def latest_change(db: Database, source_id: int) -> ChangeRecord | None:
         return None
     detail: dict[str, Any] = json.loads(row[2])
     return ChangeRecord(row[0], row[1], detail["diff"], detail["similarity"])
+
+
+@dataclass(frozen=True)
+class SnapshotRecord:
+    taken_at: str
+    title: str | None
+    text: str
+
+
+def snapshot_at(db: Database, source_id: int, at: str | None = None) -> SnapshotRecord | None:
+    """The extracted version current at `at` (ISO time), or the latest."""
+    row = db.execute(
+        "SELECT taken_at, title, text FROM snapshots WHERE source_id = ? AND taken_at <= ? "
+        "ORDER BY taken_at DESC, id DESC LIMIT 1",
+        [source_id, at or "9999"],
+    ).fetchone()
+    return SnapshotRecord(*row) if row else None
+
+
+def archived_at(db: Database, source_id: int, at: str | None = None) -> WarcLocation | None:
+    """Where the response current at `at` (or the latest) sits in the WARC archive."""
+    row = db.execute(
+        "SELECT warc_file, warc_offset, warc_length FROM checks WHERE source_id = ? AND warc_file IS NOT NULL "
+        "AND checked_at <= ? ORDER BY checked_at DESC, id DESC LIMIT 1",
+        [source_id, at or "9999"],
+    ).fetchone()
+    return WarcLocation(*row) if row else None
+
+
+def warc_locations(db: Database, incident: str | None = None) -> list[WarcLocation]:
+    """Every archived record pair, oldest first, of all sources or one incident's."""
+    sql = "SELECT warc_file, warc_offset, warc_length FROM checks WHERE warc_file IS NOT NULL"
+    params: list[Any] = []
+    if incident is not None:
+        sql += " AND source_id IN (SELECT source_id FROM citations WHERE incident_slug = ?)"
+        params.append(incident)
+    return [WarcLocation(*row) for row in db.execute(sql + " ORDER BY checked_at, id", params)]

@@ -49,13 +49,13 @@ def test_check_pass_records_every_outcome(config_file, tmp_path, web):
     web.pages["/old"] = Page(status=301, headers={"Location": "/new"})
     web.pages["/new"] = Page(ARTICLE)
     web.pages["/slow"] = Page(ARTICLE, delay=4)  # the config's timeout is 2 s
-    web.pages["/ruling.pdf"] = Page(b"%PDF-1.4 not really", content_type="application/pdf")
+    web.pages["/photo.jpg"] = Page(b"\xff\xd8\xff\xe0 a photograph", content_type="image/jpeg")
     urls = {
         "ok": web.url("/article"),
         "404": web.url("/gone"),
         "redirect": web.url("/old"),
         "timeout": web.url("/slow"),
-        "pdf": web.url("/ruling.pdf"),
+        "image": web.url("/photo.jpg"),
         "refused": f"http://127.0.0.1:{closed_port()}/article",
         "dns": "http://no-such-host.invalid/article",
     }
@@ -78,8 +78,9 @@ def test_check_pass_records_every_outcome(config_file, tmp_path, web):
     (hop,) = json.loads(checks(config_file, urls["redirect"])[0]["redirects"])
     assert hop == {"url": web.url("/old"), "status": 301}
 
-    assert checks(config_file, urls["pdf"])[0]["outcome"] == "non_html"
-    assert status[urls["pdf"]]["state"] == "ok"
+    (image,) = checks(config_file, urls["image"])
+    assert image["outcome"] == "non_html" and image["body_hash"] and image["warc_file"]
+    assert status[urls["image"]]["state"] == "ok"
 
     for kind, reason in (("refused", "refused"), ("dns", "dns"), ("timeout", "timeout")):
         row = status[urls[kind]]
@@ -87,7 +88,7 @@ def test_check_pass_records_every_outcome(config_file, tmp_path, web):
         (check,) = checks(config_file, urls[kind])
         assert check["outcome"] == "error" and check["error"] == reason and check["error_detail"]
 
-    assert table_count(config_file, "snapshots") == 2  # the two article pages, not the PDF
+    assert table_count(config_file, "snapshots") == 2  # the two article pages, not the image
 
 
 def test_status_json_contract(config_file, tmp_path, web):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ class Page:
     delay: float = 0.0  # seconds before answering
     etag: str | None = None  # answer 304 to a matching If-None-Match
     last_modified: str | None = None  # answer 304 to a matching If-Modified-Since
+    gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip)
+    chunked: bool = False  # send the body in chunks (Transfer-Encoding: chunked)
 
     served: int = 0
 
@@ -52,9 +55,16 @@ class Web:
                     self.end_headers()
                     return
                 data = page.data()
+                if page.gzip:
+                    data = gzip.compress(data)
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
-                self.send_header("Content-Length", str(len(data)))
+                if page.gzip:
+                    self.send_header("Content-Encoding", "gzip")
+                if page.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(data)))
                 if page.etag:
                     self.send_header("ETag", page.etag)
                 if page.last_modified:
@@ -62,7 +72,13 @@ class Web:
                 for name, value in page.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                if page.chunked:
+                    for start in range(0, len(data), 1000):
+                        piece = data[start : start + 1000]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                else:
+                    self.wfile.write(data)
 
             def log_message(self, *args: object) -> None:
                 pass

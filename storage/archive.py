@@ -1,0 +1,161 @@
+"""The local web archive: WARC/1.1 files of every version of every source.
+
+Each fetch whose bytes differ from the last archived ones becomes a request and a response
+record, each its own gzip member, with the body as received (before decompression), so
+the files open in standard replay tools (pywb, ReplayWeb.page) and `warcio check` passes.
+Files roll over past `storage.warc_file_bytes`; a check row keeps the file, offset and
+length of its record pair, so any version can be read back or exported.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http import HTTPStatus
+from pathlib import Path
+from typing import Iterable
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from citewatch import __version__
+
+# Headers that describe the transfer, not the payload: the body is stored de-chunked.
+_TRANSFER_HEADERS = {"transfer-encoding"}
+
+
+@dataclass(frozen=True)
+class RawExchange:
+    """A request and its response as they went over the wire."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes  # as received: still compressed if the server compressed it
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    file: str  # name inside the archive folder
+    offset: int  # of the request record; the response record follows it
+    length: int  # of both records
+
+
+@dataclass(frozen=True)
+class ArchivedResponse:
+    url: str
+    date: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes  # decoded (Content-Encoding undone)
+
+
+class WarcArchive:
+    def __init__(self, directory: Path, max_file_bytes: int):
+        self.directory = directory
+        self.max_file_bytes = max_file_bytes
+
+    def append(self, exchange: RawExchange, at: datetime) -> WarcLocation:
+        """Write the exchange to the current file, durably, and say where it is."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._current_file(at)
+        with path.open("ab") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # another citewatch process may be writing too
+            try:
+                handle.seek(0, os.SEEK_END)
+                offset = handle.tell()
+                writer = WARCWriter(handle, gzip=True, warc_version="1.1")
+                if offset == 0:
+                    writer.write_record(_warcinfo(writer, path.name))
+                    offset = handle.tell()
+                writer.write_request_response_pair(*_records(writer, exchange, at))
+                handle.flush()
+                os.fsync(handle.fileno())
+                return WarcLocation(path.name, offset, handle.tell() - offset)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read(self, location: WarcLocation) -> ArchivedResponse:
+        """The archived response at `location`, its body decoded."""
+        with (self.directory / location.file).open("rb") as handle:
+            handle.seek(location.offset)
+            chunk = io.BytesIO(handle.read(location.length))
+        for record in ArchiveIterator(chunk):
+            if record.rec_type == "response":
+                http = record.http_headers
+                return ArchivedResponse(
+                    url=record.rec_headers.get_header("WARC-Target-URI"),
+                    date=record.rec_headers.get_header("WARC-Date"),
+                    status=int(http.get_statuscode()),
+                    headers=list(http.headers),
+                    body=record.content_stream().read(),
+                )
+        raise ValueError(f"no response record at {location.file}:{location.offset}")
+
+    def export(self, locations: Iterable[WarcLocation], out: Path) -> int:
+        """Copy the given record pairs into one WARC file; returns how many."""
+        count = 0
+        with out.open("wb") as target:
+            writer = WARCWriter(target, gzip=True, warc_version="1.1")
+            writer.write_record(_warcinfo(writer, out.name))
+            for location in locations:
+                with (self.directory / location.file).open("rb") as source:
+                    source.seek(location.offset)
+                    target.write(source.read(location.length))  # whole gzip members, copied as they are
+                count += 1
+        return count
+
+    def files(self) -> list[Path]:
+        return sorted(self.directory.glob("citewatch-*.warc.gz"))
+
+    def _current_file(self, at: datetime) -> Path:
+        files = self.files()
+        if files and files[-1].stat().st_size < self.max_file_bytes:
+            return files[-1]
+        stamp = at.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+        return self.directory / f"citewatch-{stamp}-{len(files):05d}.warc.gz"
+
+
+def _warcinfo(writer: WARCWriter, filename: str):  # type: ignore[no-untyped-def]
+    return writer.create_warcinfo_record(
+        filename, {"software": f"citewatch/{__version__}", "format": "WARC File Format 1.1"}
+    )
+
+
+def _records(writer: WARCWriter, exchange: RawExchange, at: datetime):  # type: ignore[no-untyped-def]
+    date = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = exchange.url.split("/", 3)[3] if exchange.url.count("/") >= 3 else ""
+    request = writer.create_warc_record(
+        exchange.url,
+        "request",
+        payload=io.BytesIO(b""),
+        length=0,
+        http_headers=StatusAndHeaders(
+            f"{exchange.method} /{path} HTTP/1.1", exchange.request_headers, is_http_request=True
+        ),
+        warc_headers_dict={"WARC-Date": date},
+    )
+    reason = _reason(exchange.status)
+    headers = [(name, value) for name, value in exchange.response_headers if name.lower() not in _TRANSFER_HEADERS]
+    response = writer.create_warc_record(
+        exchange.url,
+        "response",
+        payload=io.BytesIO(exchange.body),
+        length=len(exchange.body),
+        http_headers=StatusAndHeaders(f"{exchange.status} {reason}", headers, protocol="HTTP/1.1"),
+        warc_headers_dict={"WARC-Date": date},
+    )
+    return request, response
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
