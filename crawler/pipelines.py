@@ -196,9 +196,21 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
         comparison.change,
         comparison.learned,
         warc,
+        wayback_reason(result, comparison, settings) if verdict.outcome in ("ok", "moved") else None,
     )
     save_check(db, outcome)
     return {"state": transition.liveness.state, "changed": outcome.change is not None}
+
+
+def wayback_reason(result: FetchResult, comparison: ContentComparison, settings: Settings) -> str | None:
+    """New sources (their first good answer) and every meaningful change go to the Wayback Machine."""
+    if not settings.wayback.enabled:
+        return None
+    if comparison.change is not None:
+        return "changed"
+    if result.source.body_hash is None and result.is_success:
+        return "first capture"
+    return None
 
 
 def needs_archiving(result: FetchResult) -> bool:

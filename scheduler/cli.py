@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlite_utils import Database
 
 from citewatch import __version__
-from citewatch.config import CONFIG_ENV_VAR, ConfigError, Settings, load_settings
+from citewatch.config import CONFIG_ENV_VAR, ConfigError, Settings, load_settings, parse_duration
 from citewatch.crawler.liveness import STATES
 from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
 from citewatch.storage.checks import sources_to_check
@@ -34,6 +34,8 @@ from citewatch.storage.history import (
     warc_locations,
 )
 from citewatch.storage.ingest import ingest_paths
+from citewatch.storage.wayback import WaybackClient
+from citewatch.storage.wayback_queue import refresh_archive_links, run_queue
 from citewatch.storage.status import incident_exists, source_statuses
 
 EXIT_FAILED = 1
@@ -284,6 +286,30 @@ def export_warc(app: App, out: Path, incident: str | None) -> None:
         sys.exit(EXIT_BAD_INPUT)
     count = app.archive.export(warc_locations(app.db, incident), out)
     click.echo(f"Wrote {_count(count, 'archived response')} to {out}.")
+
+
+@cli.command()
+@click.option("--lookup", is_flag=True, help="Refresh every source's best Wayback copy instead (CDX API).")
+@click.option("--max-time", default="5m", show_default=True, metavar="DURATION", help="Stop submitting after this long.")
+@click.pass_obj
+def archive(app: App, lookup: bool, max_time: str) -> None:
+    """Run the Wayback Machine queue once: submit what is due, paced to wayback.per_minute."""
+    wayback = app.settings.wayback
+    if not wayback.enabled:
+        click.echo("The Wayback Machine is disabled (wayback.enabled = false).")
+        return
+    client = WaybackClient(wayback)
+    if lookup:
+        looked_up, found = refresh_archive_links(app.db, client)
+        click.echo(f"Looked up {_count(looked_up, 'source')}: {found} with an archived copy.")
+        return
+    try:
+        budget = parse_duration(max_time)
+    except ValueError:
+        raise click.BadParameter(f"{max_time!r} is not a duration like '90s', '5m'", param_hint="--max-time") from None
+    run = run_queue(app.db, wayback, client, max_seconds=budget)
+    line = f"Submitted {run.submitted}, failed {run.failed} (retried later), deferred {run.deferred}; {run.pending} pending."
+    click.echo(line + (f" Paused until {run.paused_until}: the Wayback Machine asked us to wait." if run.paused_until else ""))
 
 
 _STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}

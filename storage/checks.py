@@ -15,6 +15,7 @@ from citewatch.crawler.liveness import Liveness, Transition
 
 from .archive import WarcLocation
 from .database import from_iso, to_iso
+from .wayback_queue import enqueue
 
 # A source nobody cites any more keeps its history but is no longer checked.
 _CITED = "EXISTS (SELECT 1 FROM citations WHERE citations.source_id = sources.id)"
@@ -78,6 +79,7 @@ class CheckOutcome:
     change: tuple[Change, StoredSnapshot] | None = None  # the change and the snapshot before it
     learned: set[str] = field(default_factory=set)  # noise signatures learned
     warc: WarcLocation | None = None  # where the exchange was archived, if it was
+    wayback_reason: str | None = None  # why to ask the Wayback Machine for a capture, if at all
 
 
 def save_check(db: Database, outcome: CheckOutcome) -> int:
@@ -126,6 +128,8 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
                 "snapshot_before": before.id,
                 "snapshot_after": snapshot_id,
             })
+        if outcome.wayback_reason is not None:
+            enqueue(db, source_id, result.source.url, outcome.wayback_reason, result.fetched_at)
         update = _source_update(result, transition.liveness, outcome.next_check_at)
         if outcome.warc is not None and result.raw is not None:
             update["archived_hash"] = body_hash(result.raw.body)

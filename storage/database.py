@@ -7,7 +7,8 @@ Tables:
 - checks: one row per fetch of a source, whatever its outcome;
 - snapshots: extracted text and metadata, stored only when it differs from the last one;
 - events: what happened to a source (changed, dead, revived, ...), for alerts and reports;
-- volatile_signatures: lines of a source's article text that are noise, not edits.
+- volatile_signatures: lines of a source's article text that are noise, not edits;
+- wayback_queue, wayback_state: Save Page Now submissions and the queue's pacing.
 """
 
 from __future__ import annotations
@@ -161,6 +162,35 @@ def m004_local_archive(db: Database) -> None:
     for column in ("warc_file", "warc_offset", "warc_length"):
         db["checks"].add_column(column, str if column == "warc_file" else int)
     db["sources"].add_column("archived_hash", str)
+
+
+@MIGRATIONS()
+def m005_wayback_queue(db: Database) -> None:
+    """Save Page Now submissions waiting or done, and the queue's own pacing state."""
+    db["wayback_queue"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "url": str,
+            "reason": str,  # first capture | changed
+            "enqueued_at": str,
+            "status": str,  # pending | done
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "submitted_at": str,
+            "archive_url": str,
+        },
+        pk="id",
+        not_null={"source_id", "url", "enqueued_at", "status", "attempts", "next_attempt_at"},
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db["wayback_queue"].create_index(["status", "next_attempt_at"])
+    db["wayback_queue"].create_index(["url", "status"])
+    db["wayback_state"].create(
+        {"id": int, "paused_until": str, "busy_streak": int, "last_request_at": str}, pk="id", not_null={"busy_streak"}
+    )
+    db["wayback_state"].insert({"id": 1, "busy_streak": 0})
 
 
 def open_database(path: str | Path) -> Database:

@@ -1,0 +1,153 @@
+"""The Wayback Machine: a client for Save Page Now and the CDX API.
+
+waybackpy builds the requests and parses CDX lines; its endpoints are instance attributes,
+set here from `wayback.base_url`. Two of its behaviours are replaced: it sets no timeouts
+(every call here is bounded by `wayback.timeout`) and its archive-URL parser misses answers
+that name the capture only in Content-Location (it searches the repr of the header dict).
+With an access key, the authenticated SPN2 API is used (POST /save, then /save/status/JOB).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable, Generator
+
+import requests
+from waybackpy import WaybackMachineCDXServerAPI, WaybackMachineSaveAPI
+from waybackpy.cdx_utils import full_url
+from waybackpy.exceptions import WaybackError
+
+from citewatch import __version__
+from citewatch.config import WaybackSettings
+
+USER_AGENT = f"citewatch/{__version__} (link-rot monitor)"
+_CAPTURE_PATH = re.compile(r"/web/(\d{14})[^/]*/(.+)$")
+_MEMENTO_LINK = re.compile(r"<([^>]*/web/\d{14}[^>]*)>\s*;\s*rel=\"[^\"]*memento")
+
+
+class WaybackBusy(WaybackError):
+    """The Wayback Machine asks us to slow down (429) or is failing (5xx): pause the queue."""
+
+
+class SaveFailed(WaybackError):
+    """This URL could not be saved this time; the queue retries it later."""
+
+
+@dataclass(frozen=True)
+class Capture:
+    timestamp: str  # yyyyMMddhhmmss
+    original: str
+    archive_url: str
+
+
+def _raise_for_status(response: requests.Response, what: str) -> None:
+    if response.status_code == 429 or response.status_code >= 500:
+        raise WaybackBusy(f"{what}: the Wayback Machine answered {response.status_code}")
+    if response.status_code >= 400:
+        raise SaveFailed(f"{what}: the Wayback Machine answered {response.status_code}")
+
+
+class _SavePageNow(WaybackMachineSaveAPI):
+    """waybackpy's anonymous Save Page Now call, bounded, and read correctly."""
+
+    def __init__(self, url: str, base_url: str, timeout: float):
+        super().__init__(url, user_agent=USER_AGENT, max_tries=1)
+        self.base_url = base_url
+        self.request_url = f"{base_url}/save/{self.url}"
+        self.timeout = timeout
+
+    def get_save_request_headers(self) -> None:
+        response = requests.get(self.request_url, headers=self.request_headers, timeout=self.timeout)
+        self.response, self.headers = response, response.headers
+        self.status_code, self.response_url = response.status_code, response.url
+        _raise_for_status(response, f"saving {self.url}")
+
+    def archive_url_parser(self) -> str | None:
+        assert self.headers is not None
+        location = self.headers.get("Content-Location", "")
+        if _CAPTURE_PATH.search(location):
+            return self.base_url + location[location.index("/web/"):]
+        link = _MEMENTO_LINK.search(self.headers.get("Link", ""))
+        if link:
+            return self.base_url + link.group(1)[link.group(1).index("/web/"):]
+        if self.response_url and _CAPTURE_PATH.search(self.response_url):
+            return self.base_url + self.response_url[self.response_url.index("/web/"):]
+        return None
+
+    def save(self) -> str:
+        self.get_save_request_headers()
+        archive_url = self.archive_url_parser()
+        if archive_url is None:
+            raise SaveFailed(f"saving {self.url}: the answer named no capture")
+        self._archive_url = archive_url
+        return archive_url
+
+
+class _CDXQuery(WaybackMachineCDXServerAPI):
+    """waybackpy's CDX query, one bounded request."""
+
+    def __init__(self, url: str, base_url: str, timeout: float, **options: object):
+        super().__init__(url, user_agent=USER_AGENT, **options)  # type: ignore[arg-type]
+        self.endpoint = f"{base_url}/cdx/search/cdx"
+        self.timeout = timeout
+
+    def cdx_api_manager(self, payload: dict[str, str], headers: dict[str, str]) -> Generator[str, None, None]:
+        payload["limit"] = str(self.limit)
+        url = full_url(self.endpoint, params=payload)
+        response = requests.get(url, headers=headers, timeout=self.timeout)
+        _raise_for_status(response, f"looking up {self.url}")
+        self.last_api_request_url = url
+        yield response.text
+
+
+class WaybackClient:
+    def __init__(self, settings: WaybackSettings, sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.base_url = settings.base_url
+        self.sleep = sleep
+
+    def save(self, url: str) -> str:
+        """Ask for a capture of `url` now; return its archive URL."""
+        credentials = self.settings.credentials()
+        try:
+            if credentials is None:
+                return _SavePageNow(url, self.base_url, self.settings.timeout).save()
+            return self._save_authenticated(url, credentials)
+        except requests.RequestException as error:
+            raise SaveFailed(f"saving {url}: {type(error).__name__}") from error
+
+    def newest_capture(self, url: str, before: str | None = None) -> Capture | None:
+        """The latest capture of `url` that answered 200, taken before `before` (yyyyMMddhhmmss)."""
+        query = _CDXQuery(
+            url, self.base_url, self.settings.timeout, filters=["statuscode:200"], end_timestamp=before, limit="-1"
+        )
+        try:
+            snapshots = list(query.snapshots())
+        except requests.RequestException as error:
+            raise SaveFailed(f"looking up {url}: {type(error).__name__}") from error
+        if not snapshots:
+            return None
+        newest = max(snapshots, key=lambda snapshot: snapshot.timestamp)
+        return Capture(newest.timestamp, newest.original, f"{self.base_url}/web/{newest.timestamp}/{newest.original}")
+
+    def _save_authenticated(self, url: str, credentials: tuple[str, str]) -> str:
+        """SPN2: submit a job, then poll its status until it succeeds or fails."""
+        headers = {"Authorization": f"LOW {credentials[0]}:{credentials[1]}", "Accept": "application/json", "User-Agent": USER_AGENT}
+        timeout = self.settings.timeout
+        response = requests.post(f"{self.base_url}/save", data={"url": url}, headers=headers, timeout=timeout)
+        _raise_for_status(response, f"saving {url}")
+        job = response.json().get("job_id")
+        if not job:
+            raise SaveFailed(f"saving {url}: {response.json().get('message', 'no job id in the answer')}")
+        for _ in range(30):
+            status = requests.get(f"{self.base_url}/save/status/{job}", headers=headers, timeout=timeout)
+            _raise_for_status(status, f"saving {url}")
+            body = status.json()
+            if body.get("status") == "success":
+                return f"{self.base_url}/web/{body['timestamp']}/{body.get('original_url', url)}"
+            if body.get("status") == "error":
+                raise SaveFailed(f"saving {url}: {body.get('message', body.get('status_ext', 'error'))}")
+            self.sleep(2)
+        raise SaveFailed(f"saving {url}: job {job} still pending")

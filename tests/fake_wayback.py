@@ -1,0 +1,132 @@
+"""A fake Wayback Machine on 127.0.0.1 that speaks the real endpoints' formats:
+GET /save/URL, POST /save with GET /save/status/JOB (SPN2), GET /cdx/search/cdx, /web/TS/URL."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+from urllib.parse import parse_qs, urlsplit
+
+ACCESS_KEY, SECRET_KEY = "test-access", "test-secret"
+
+
+class FakeWayback:
+    def __init__(self) -> None:
+        self.captures: dict[str, list[tuple[str, int]]] = {}  # original URL -> [(timestamp, status)]
+        self.save_statuses: list[int] = []  # answers for the next saves; 200 once empty
+        self.answer_style = "content-location"  # content-location | link | redirect
+        self.save_delay = 0.0
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
+        self.jobs: dict[str, dict] = {}
+        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake.requests.append(("GET", self.path, dict(self.headers)))
+                path = urlsplit(self.path).path
+                if path.startswith("/save/status/"):
+                    self._json(*fake.job_status(path.rsplit("/", 1)[1], self.headers.get("Authorization")))
+                elif path.startswith("/save/"):
+                    self._answer(*fake.save(self.path[len("/save/"):]))
+                elif path == "/cdx/search/cdx":
+                    self._answer(200, {"Content-Type": "text/plain"}, fake.cdx(parse_qs(urlsplit(self.path).query)))
+                elif path.startswith("/web/"):
+                    self._answer(200, {"Content-Type": "text/html"}, "<html><body>archived copy</body></html>")
+                else:
+                    self._answer(404, {}, "not found")
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                fake.requests.append(("POST", self.path, dict(self.headers)))
+                url = parse_qs(body).get("url", [""])[0]
+                self._json(*fake.submit_job(url, self.headers.get("Authorization")))
+
+            def _json(self, status: int, data: dict) -> None:
+                self._answer(status, {"Content-Type": "application/json"}, json.dumps(data))
+
+            def _answer(self, status: int, headers: dict[str, str], body: str) -> None:
+                data = body.encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def timestamp(self) -> str:
+        return self.clock().strftime("%Y%m%d%H%M%S")
+
+    def saves(self) -> list[str]:
+        """The URLs submitted, in order, by either API."""
+        submitted = [path[len("/save/"):] for method, path, _ in self.requests if method == "GET" and path.startswith("/save/") and not path.startswith("/save/status/")]
+        return submitted + [job["url"] for job in self.jobs.values()]
+
+    def save(self, url: str) -> tuple[int, dict[str, str], str]:
+        if self.save_delay:
+            time.sleep(self.save_delay)
+        status = self.save_statuses.pop(0) if self.save_statuses else 200
+        if status != 200:
+            return status, {}, "error"
+        timestamp = self.timestamp()
+        self.captures.setdefault(url, []).append((timestamp, 200))
+        capture = f"/web/{timestamp}/{url}"
+        if self.answer_style == "link":
+            return 200, {"Link": f'<{url}>; rel="original", <{self.base_url}{capture}>; rel="memento"; datetime="x"'}, "saved"
+        if self.answer_style == "redirect":
+            return 302, {"Location": capture}, ""
+        return 200, {"Content-Location": capture}, "saved"  # what waybackpy's own parser misses
+
+    def submit_job(self, url: str, authorization: str | None) -> tuple[int, dict]:
+        if authorization != f"LOW {ACCESS_KEY}:{SECRET_KEY}":
+            return 401, {"message": "You need to be logged in to use Save Page Now."}
+        status = self.save_statuses.pop(0) if self.save_statuses else 200
+        if status != 200:
+            return status, {"message": "slow down"}
+        job = f"spn2-{len(self.jobs) + 1:04d}"
+        self.jobs[job] = {"url": url, "polls": 0}
+        return 200, {"url": url, "job_id": job}
+
+    def job_status(self, job: str, authorization: str | None) -> tuple[int, dict]:
+        if authorization != f"LOW {ACCESS_KEY}:{SECRET_KEY}" or job not in self.jobs:
+            return 404, {"status": "error", "message": "unknown job"}
+        record = self.jobs[job]
+        record["polls"] += 1
+        if record["polls"] == 1:
+            return 200, {"status": "pending", "job_id": job}
+        timestamp = self.timestamp()
+        self.captures.setdefault(record["url"], []).append((timestamp, 200))
+        return 200, {"status": "success", "job_id": job, "timestamp": timestamp, "original_url": record["url"]}
+
+    def cdx(self, query: dict[str, list[str]]) -> str:
+        url = query["url"][0]
+        rows = sorted(self.captures.get(url, []))
+        for condition in query.get("filter", []):
+            field, _, pattern = condition.partition(":")
+            assert field == "statuscode", condition
+            rows = [row for row in rows if str(row[1]) == pattern]
+        if "to" in query:
+            rows = [row for row in rows if row[0] <= query["to"][0].ljust(14, "9")]
+        if "from" in query:
+            rows = [row for row in rows if row[0] >= query["from"][0].ljust(14, "0")]
+        limit = int(query.get("limit", ["0"])[0])
+        rows = rows[limit:] if limit < 0 else rows[:limit] if limit else rows
+        return "".join(f"com,example)/ {ts} {url} text/html {status} {'A' * 32} 1234\n" for ts, status in rows)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
