@@ -164,9 +164,71 @@ class WaybackSettings:
         return 12 if self.credentials() else 4
 
 
+def _port(key: str, value: Any) -> int:
+    number = _positive_int(key, value)
+    if number > 65535:
+        raise ConfigError(f"{key} must be a port number (1-65535), got {value!r}")
+    return number
+
+
+def _address(key: str, value: Any) -> str:
+    text = _text(key, value)
+    if not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+", text):
+        raise ConfigError(f"{key} must be an email address, got {value!r}")
+    return text
+
+
+def _addresses(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} must be a list of email addresses, got {value!r}")
+    return tuple(_address(f"{key}[{index}]", item) for index, item in enumerate(value))
+
+
+def _strings(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{key} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class EmailRoute:
+    """Extra recipients for the incidents of some categories or with some tags."""
+
+    recipients: tuple[str, ...] = _setting((), _addresses)
+    categories: tuple[str, ...] = _setting((), _strings)
+    tags: tuple[str, ...] = _setting((), _strings)
+
+    def matches(self, category: str | None, tags: list[str]) -> bool:
+        return (category in self.categories) or bool(set(tags) & set(self.tags))
+
+
+def _routes(key: str, value: Any) -> tuple[EmailRoute, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} must be an array of tables ([[{key}]]), got {value!r}")
+    routes = tuple(_build_section(EmailRoute, f"{key}[{index}]", item) for index, item in enumerate(value))
+    for index, route in enumerate(routes):
+        if not route.recipients:
+            raise ConfigError(f"{key}[{index}].recipients must name at least one address")
+    return routes
+
+
 @dataclass(frozen=True)
 class EmailSettings:
     enabled: bool = _setting(False, _boolean)
+    host: str = _setting("localhost", _text)
+    port: int = _setting(25, _port)
+    starttls: bool = _setting(False, _boolean)
+    ssl: bool = _setting(False, _boolean)
+    username: str | None = _setting(None, _text)
+    password_env: str = _setting("CITEWATCH_SMTP_PASSWORD", _env_name)
+    sender: str = _setting("citewatch@localhost", _address)
+    recipients: tuple[str, ...] = _setting((), _addresses)
+    timeout: float = _setting(30.0, _duration)
+    diff_lines: int = _setting(60, _positive_int)  # longer diffs are trimmed, with a note
+    routes: tuple[EmailRoute, ...] = _setting((), _routes)
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) or None
 
 
 @dataclass(frozen=True)

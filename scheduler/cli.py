@@ -24,6 +24,9 @@ from citewatch.crawler.liveness import STATES
 from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
 from citewatch.storage.checks import sources_to_check
 from citewatch.storage.database import open_database, to_iso, utc_now
+from citewatch.reports.alerts import send_alerts
+from citewatch.reports.digest import pending_digest
+from citewatch.reports.email import render_message
 from citewatch.storage.archive import WarcArchive
 from citewatch.storage.history import (
     archived_at,
@@ -310,6 +313,40 @@ def archive(app: App, lookup: bool, max_time: str) -> None:
     run = run_queue(app.db, wayback, client, max_seconds=budget)
     line = f"Submitted {run.submitted}, failed {run.failed} (retried later), deferred {run.deferred}; {run.pending} pending."
     click.echo(line + (f" Paused until {run.paused_until}: the Wayback Machine asked us to wait." if run.paused_until else ""))
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print the digest instead of sending it (nothing is marked sent).")
+@click.pass_obj
+def alert(app: App, dry_run: bool) -> None:
+    """Email every event not yet alerted (changed, dead, revived, moved, blocked) as one digest."""
+    email = app.settings.email
+    if dry_run:
+        digest = pending_digest(app.db)
+        if not digest.incidents:
+            click.echo("Nothing to alert.")
+            return
+        message = render_message(digest, email, email.recipients)
+        for header in ("Subject", "From", "To"):
+            click.echo(f"{header}: {message[header]}")
+        click.echo("\n" + message.get_body(("plain",)).get_content())
+        return
+    if not email.enabled:
+        click.echo("Email is disabled (email.enabled = false): nothing sent.")
+        return
+    if not email.recipients:
+        click.echo("error: email.recipients is empty: there is no one to send alerts to", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    run = send_alerts(app.db, email)
+    click.echo(f"Sent {_count(run.messages_sent, 'message')}; {_count(run.events_alerted, 'event')} alerted.")
+    if run.uncertain:
+        click.echo(f"warning: {_count(run.uncertain, 'message')} interrupted by a crash may have been delivered; "
+                   "not sent again", err=True)
+    if run.errors:
+        for error in run.errors:
+            click.echo(f"error: {error}", err=True)
+        click.echo("Unsent messages are kept and sent by the next `citewatch alert`.", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 _STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}

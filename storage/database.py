@@ -8,7 +8,8 @@ Tables:
 - snapshots: extracted text and metadata, stored only when it differs from the last one;
 - events: what happened to a source (changed, dead, revived, ...), for alerts and reports;
 - volatile_signatures: lines of a source's article text that are noise, not edits;
-- wayback_queue, wayback_state: Save Page Now submissions and the queue's pacing.
+- wayback_queue, wayback_state: Save Page Now submissions and the queue's pacing;
+- outbox: alert emails, stored before they are sent so that none is sent twice.
 """
 
 from __future__ import annotations
@@ -191,6 +192,32 @@ def m005_wayback_queue(db: Database) -> None:
         {"id": int, "paused_until": str, "busy_streak": int, "last_request_at": str}, pk="id", not_null={"busy_streak"}
     )
     db["wayback_state"].insert({"id": 1, "busy_streak": 0})
+
+
+@MIGRATIONS()
+def m006_alert_outbox(db: Database) -> None:
+    """Alert emails waiting, being sent or sent; events remember the batch that carries them."""
+    db["outbox"].create(
+        {
+            "id": int,
+            "batch": int,
+            "message_id": str,
+            "recipients": str,  # JSON list
+            "subject": str,
+            "message": bytes,  # the whole message, as sent
+            "state": str,  # prepared | sending | sent | uncertain
+            "attempts": int,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"batch", "message_id", "recipients", "message", "state", "attempts", "created_at"},
+    )
+    db["outbox"].create_index(["state"])
+    db["outbox"].create_index(["batch"])
+    db["events"].add_column("alert_batch", int)
+    db["events"].create_index(["alert_batch"])
 
 
 def open_database(path: str | Path) -> Database:

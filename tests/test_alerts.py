@@ -1,0 +1,214 @@
+"""Change-alert digests over a real SMTP server: content, structure, exactly once."""
+
+import json
+import smtplib
+from email import policy
+from email.message import EmailMessage
+
+import pytest
+from helpers import ARTICLE, run_cli
+from lxml import html as lxml_html
+from smtp_server import SmtpServer
+from webserver import Page
+
+class SimulatedCrash(BaseException):
+    """The process dying: nothing in citewatch catches it."""
+
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)> Evil\r\nBcc: victim@example.org"
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def write_config(tmp_path, port, routes=""):
+    path = tmp_path / "citewatch.toml"
+    path.write_text(
+        '[storage]\ndir = "data"\n[crawl]\ndelay = 0\ntimeout = 2\nallow_private_addresses = true\n'
+        "[dead]\nfailures = 1\nmin_days = 0\n[wayback]\nenabled = false\n"
+        f'[email]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\nsender = "citewatch@tracker.example"\n'
+        f'recipients = ["maintainers@tracker.example"]\ndiff_lines = 12\n{routes}'
+    )
+    return path
+
+
+@pytest.fixture
+def events(tmp_path, web):
+    """Two incidents; after two checks: two sources changed, one dead (404)."""
+    web.pages["/landmines"] = Page(ARTICLE)
+    web.pages["/demining"] = Page(ARTICLE.replace("Friday", "Thursday"))
+    web.pages["/statement"] = Page(ARTICLE.replace("Friday", "Monday"))
+    records = [
+        {"site": "https://tracker.example", "record": {
+            "slug": "landmine-policy", "title": "Landmine ban reversed", "url": "https://tracker.example/incident/landmine-policy",
+            "category": "foreign-policy", "tags": ["landmines"],
+            "sources": [{"url": web.url("/landmines"), "title": "Land mine policy reversed", "publisher": "The Example Times"},
+                        {"url": web.url("/statement"), "title": HOSTILE, "publisher": "NGO"}]}},
+        {"site": "https://tracker.example", "record": {
+            "slug": "demining-cuts", "title": "Demining programme cut", "url": "https://tracker.example/incident/demining-cuts",
+            "category": "aid", "tags": [],
+            "sources": [{"url": web.url("/demining"), "title": "Demining cut", "publisher": "Wire"},
+                        {"url": web.url("/landmines"), "title": "Land mine policy reversed", "publisher": "The Example Times"}]}},
+    ]
+    (tmp_path / "records.json").write_text(json.dumps(records))
+    return web
+
+
+def make_events(config, tmp_path, web):
+    assert run_cli(config, "ingest", str(tmp_path / "records.json")).exit_code == 0
+    run_cli(config, "check", "--all")
+    web.pages["/landmines"] = Page(ARTICLE.replace("$5 billion", "$4 billion"))
+    web.pages["/demining"] = Page(ARTICLE.replace("Friday", "Thursday").replace("125 countries", "120 countries"))
+    web.pages["/statement"] = Page("<h1>Gone</h1>", status=404)
+    run_cli(config, "check", "--all")
+
+
+def test_digest_content_and_structure(tmp_path, events, smtp):
+    config = write_config(tmp_path, smtp.port)
+    make_events(config, tmp_path, events)
+    result = run_cli(config, "alert")
+    assert result.exit_code == 0, result.output
+    assert "Sent 1 message; 3 events alerted." in result.output
+    (message,) = smtp.inbox.messages
+    assert message["Subject"] == "[citewatch] 2 sources changed, 1 dead across 2 incidents"
+    assert message["From"] == "citewatch@tracker.example" and message["To"] == "maintainers@tracker.example"
+    assert message["Message-ID"].endswith("@tracker.example>")
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    page = message.get_body(("html",)).get_content()
+
+    landmines, demining = text.index("== Landmine ban reversed =="), text.index("== Demining programme cut ==")
+    assert demining < landmines  # incidents in slug order, each with its own sources
+    assert "https://tracker.example/incident/landmine-policy" in text
+    assert f"* Land mine policy reversed (The Example Times) [source]\n  {events.url('/landmines')}" in text
+    assert "CHANGED" in text and "1 paragraph changed" in text
+    assert "-The same memo rescinds the humanitarian demining programme, which had provided more than $5 billion" in text
+    assert "+The same memo rescinds the humanitarian demining programme, which had provided more than $4 billion" in text
+    assert "DEAD" in text and "http_404" in text and "Cite instead:" in text
+    assert text.count("more than $4 billion") == 2  # the shared source appears under both incidents
+
+    tree = lxml_html.fromstring(page)
+    assert any("$4 billion" in ins.text_content() for ins in tree.iter("ins"))
+    assert any("$5 billion" in d.text_content() for d in tree.iter("del"))
+    assert tree.xpath("//a[@href='https://tracker.example/incident/demining-cuts']")
+
+
+def test_hostile_titles_stay_text(tmp_path, events, smtp):
+    config = write_config(tmp_path, smtp.port)
+    make_events(config, tmp_path, events)
+    run_cli(config, "alert")
+    (message,) = smtp.inbox.messages
+    page = message.get_body(("html",)).get_content()
+    tree = lxml_html.fromstring(page)
+    assert not tree.xpath("//script") and not tree.xpath("//img")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert message["Bcc"] is None and smtp.inbox.envelopes[0].rcpt_tos == ["maintainers@tracker.example"]
+
+
+def test_each_event_is_alerted_once(tmp_path, events, smtp):
+    config = write_config(tmp_path, smtp.port)
+    make_events(config, tmp_path, events)
+    run_cli(config, "alert")
+    again = run_cli(config, "alert")
+    assert again.exit_code == 0 and "Sent 0 messages; 0 events alerted." in again.output
+    assert len(smtp.inbox.envelopes) == 1
+
+
+def test_an_smtp_outage_loses_nothing_and_the_next_run_sends(tmp_path, events, smtp):
+    config = write_config(tmp_path, smtp.port)
+    make_events(config, tmp_path, events)
+    smtp.stop()
+    down = run_cli(config, "alert")
+    assert down.exit_code == 1
+    assert f"cannot reach the SMTP server 127.0.0.1:{smtp.port}" in down.output
+    smtp.start()
+    back = run_cli(config, "alert")
+    assert back.exit_code == 0 and "Sent 1 message; 3 events alerted." in back.output
+    assert run_cli(config, "alert").exit_code == 0
+    assert len(smtp.inbox.envelopes) == 1
+
+
+def test_a_refused_message_is_sent_by_the_next_run(tmp_path, events, smtp):
+    config = write_config(tmp_path, smtp.port)
+    make_events(config, tmp_path, events)
+    smtp.inbox.refuse_data = True
+    refused = run_cli(config, "alert")
+    assert refused.exit_code == 1 and "554" in refused.output
+    smtp.inbox.refuse_data = False
+    assert "3 events alerted" in run_cli(config, "alert").output
+    assert len(smtp.inbox.envelopes) == 1
+
+
+def test_a_crash_between_sending_and_marking_does_not_send_twice(tmp_path, events, smtp, monkeypatch):
+    config = write_config(tmp_path, smtp.port)
+    make_events(config, tmp_path, events)
+    data = smtplib.SMTP.data
+
+    def data_then_crash(self, message):
+        data(self, message)
+        raise SimulatedCrash("killed right after the server accepted the message")
+
+    monkeypatch.setattr(smtplib.SMTP, "data", data_then_crash)
+    with pytest.raises(SimulatedCrash):
+        run_cli(config, "alert")
+    monkeypatch.setattr(smtplib.SMTP, "data", data)
+    after = run_cli(config, "alert")
+    assert after.exit_code == 0 and "not sent again" in after.output and "3 events alerted" in after.output
+    assert len(smtp.inbox.envelopes) == 1
+
+
+def test_a_crash_before_sending_sends_once_on_the_next_run(tmp_path, events, smtp, monkeypatch):
+    config = write_config(tmp_path, smtp.port)
+    make_events(config, tmp_path, events)
+
+    def crash(self, *args):
+        raise SimulatedCrash("killed before MAIL FROM")
+
+    monkeypatch.setattr(smtplib.SMTP, "mail", crash)
+    with pytest.raises(SimulatedCrash):
+        run_cli(config, "alert")
+    monkeypatch.undo()
+    assert "Sent 1 message; 3 events alerted." in run_cli(config, "alert").output
+    assert len(smtp.inbox.envelopes) == 1
+
+
+def test_routes_send_each_incident_to_its_extra_recipients(tmp_path, events, smtp):
+    routes = '[[email.routes]]\ncategories = ["foreign-policy"]\nrecipients = ["policy-desk@tracker.example"]\n'
+    config = write_config(tmp_path, smtp.port, routes)
+    make_events(config, tmp_path, events)
+    assert "Sent 2 messages" in run_cli(config, "alert").output
+    main, routed = smtp.inbox.messages
+    assert smtp.inbox.envelopes[1].rcpt_tos == ["policy-desk@tracker.example"]
+    routed_text = routed.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Landmine ban reversed" in routed_text and "Demining programme cut" not in routed_text
+    assert routed["Subject"] == "[citewatch] 1 source changed, 1 dead across 1 incident"
+
+
+def test_long_diffs_are_trimmed_with_a_note(tmp_path, web, smtp):
+    config = write_config(tmp_path, smtp.port)
+    paragraphs = "".join(f"<p>Paragraph {n} of a long report, with enough words to count as article text here.</p>" for n in range(40))
+    web.pages["/long"] = Page(f"<html><body><article><h1>Long report</h1>{paragraphs}</article></body></html>")
+    record = tmp_path / "r.json"
+    record.write_text(json.dumps({"slug": "long", "title": "Long", "sources": [{"url": web.url("/long")}]}))
+    run_cli(config, "ingest", str(record))
+    run_cli(config, "check", "--all")
+    web.pages["/long"] = Page(f"<html><body><article><h1>Long report</h1>{paragraphs.replace('report,', 'study,')}</article></body></html>")
+    run_cli(config, "check", "--all")
+    run_cli(config, "alert")
+    text = smtp.inbox.messages[0].get_body(("plain",)).get_content()
+    assert "more lines: run `citewatch diff" in text
+
+
+def test_dry_run_prints_and_sends_nothing(tmp_path, events, smtp):
+    config = write_config(tmp_path, smtp.port)
+    make_events(config, tmp_path, events)
+    dry = run_cli(config, "alert", "--dry-run")
+    assert dry.exit_code == 0
+    assert dry.output.startswith("Subject: [citewatch] 2 sources changed, 1 dead across 2 incidents\n")
+    assert "CHANGED" in dry.output and smtp.inbox.envelopes == []
+    assert "3 events alerted" in run_cli(config, "alert").output
