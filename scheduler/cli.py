@@ -27,6 +27,8 @@ from citewatch.storage.database import open_database, to_iso, utc_now
 from citewatch.reports.alerts import send_alerts
 from citewatch.reports.digest import pending_digest
 from citewatch.reports.email import render_message
+from citewatch.reports.linkrot import build_report
+from citewatch.reports.render import FORMATS, write_report
 from citewatch.storage.archive import WarcArchive
 from citewatch.storage.history import (
     archived_at,
@@ -347,6 +349,23 @@ def alert(app: App, dry_run: bool) -> None:
             click.echo(f"error: {error}", err=True)
         click.echo("Unsent messages are kept and sent by the next `citewatch alert`.", err=True)
         sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write into.")
+@click.option("--format", "form", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html: a static site; md: pages to paste into an issue or wiki; csv, json: one row per citation.")
+@click.option("--incident", metavar="SLUG", help="Only this incident.")
+@click.pass_obj
+def report(app: App, out: Path, form: str, incident: str | None) -> None:
+    """Write the link-rot report: per incident, which citations hold and what to cite instead."""
+    if incident is not None and not incident_exists(app.db, incident):
+        click.echo(f"error: no incident with slug {incident!r}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    site = build_report(app.db, incident)
+    written = write_report(app.db, site, out, form)
+    entry = out / {"html": "index.html", "md": "index.md", "csv": "citations.csv", "json": "citations.json"}[form]
+    click.echo(f"Wrote {_count(len(written), 'file')} for {_count(len(site.incidents), 'incident')}: {entry}")
 
 
 _STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}

@@ -87,7 +87,8 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
     result, transition = outcome.result, outcome.transition
     source_id = result.source.id
     with db.atomic():
-        check_id = db["checks"].insert(_check_row(result, outcome.warc)).last_pk
+        row = _check_row(result, outcome.warc) | {"state": transition.liveness.state}
+        check_id = db["checks"].insert(row).last_pk
         db["volatile_signatures"].insert_all(
             ({"source_id": source_id, "signature": s, "learned_at": result.fetched_at} for s in outcome.learned),
             ignore=True,

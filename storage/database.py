@@ -220,6 +220,13 @@ def m006_alert_outbox(db: Database) -> None:
     db["events"].create_index(["alert_batch"])
 
 
+@MIGRATIONS()
+def m007_state_after_each_check(db: Database) -> None:
+    """The source's state after each check: the history behind the report's chart."""
+    db["checks"].add_column("state", str)
+    db["checks"].create_index(["checked_at"])
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
     path = Path(path)

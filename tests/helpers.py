@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
 
+from citewatch.config import load_settings
+from citewatch.crawler.runner import run_check
 from citewatch.scheduler.cli import cli
+from citewatch.storage.checks import sources_to_check
+from citewatch.storage.database import open_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_RECORD = FIXTURES / "incident-record.json"
@@ -68,3 +73,47 @@ def make_pdf(title: str, lines: list[str]) -> bytes:
     out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+class Checker:
+    """Ingests URLs and runs checks in this process, on a clock the test sets."""
+
+    def __init__(self, config_file, tmp_path):
+        self.config_file = config_file
+        self.tmp_path = tmp_path
+        self.settings = load_settings(config_file)
+        self.now = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+
+    def cite(self, *urls):
+        record = write_record(self.tmp_path / "record.json", "incident", list(urls))
+        assert run_cli(self.config_file, "ingest", str(record)).exit_code == 0
+
+    def check(self, after=timedelta(0)):
+        self.now += after
+        db = open_database(self.settings.storage.database)
+        try:
+            return run_check(self.settings, sources_to_check(db, self.now, everything=True), clock=lambda: self.now)
+        finally:
+            db.close()
+
+    def status(self, url):
+        return status_json(self.config_file)[url]
+
+    def source(self, url):
+        db = open_database(self.settings.storage.database)
+        try:
+            return next(db.query("SELECT * FROM sources WHERE cited_url = ?", [url]))
+        finally:
+            db.close()
+
+    def events(self, url):
+        db = open_database(self.settings.storage.database)
+        try:
+            return [
+                (row["kind"], json.loads(row["detail"]))
+                for row in db.query(
+                    "SELECT e.* FROM events e JOIN sources s ON s.id = e.source_id WHERE s.cited_url = ? ORDER BY e.id", [url]
+                )
+            ]
+        finally:
+            db.close()

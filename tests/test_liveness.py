@@ -1,16 +1,12 @@
 """Liveness on loopback servers: dead is dead, blocked is blocked, and soft deaths are seen."""
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from helpers import ARTICLE, closed_port, run_cli, status_json, write_record
+from helpers import ARTICLE, Checker, closed_port
 from webserver import Page
 
-from citewatch.config import load_settings
-from citewatch.crawler.runner import run_check
-from citewatch.storage.checks import sources_to_check
-from citewatch.storage.database import from_iso, open_database
+from citewatch.storage.database import from_iso
 
 NOT_FOUND_PAGE = """<html><head><title>Page not found | The Example Times</title></head><body>
 <nav><a href="/">Home</a></nav><h1>Sorry, we couldn't find that story</h1>
@@ -39,50 +35,6 @@ JS_CHALLENGE_PAGE = """<!DOCTYPE html><html><head><title>Just a moment...</title
 HOME_PAGE = """<html><head><title>The Example Times: news from everywhere</title></head><body>
 <h1>Today's top stories</h1><ul><li><a href="/a">Budget talks stall</a></li><li><a href="/b">Storm warning</a></li></ul>
 <p>The Example Times brings you the news from everywhere, every day, with reporting you can trust.</p></body></html>"""
-
-
-class Checker:
-    """Ingests URLs and runs checks in this process, on a clock the test sets."""
-
-    def __init__(self, config_file, tmp_path):
-        self.config_file = config_file
-        self.tmp_path = tmp_path
-        self.settings = load_settings(config_file)
-        self.now = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
-
-    def cite(self, *urls):
-        record = write_record(self.tmp_path / "record.json", "incident", list(urls))
-        assert run_cli(self.config_file, "ingest", str(record)).exit_code == 0
-
-    def check(self, after=timedelta(0)):
-        self.now += after
-        db = open_database(self.settings.storage.database)
-        try:
-            return run_check(self.settings, sources_to_check(db, self.now, everything=True), clock=lambda: self.now)
-        finally:
-            db.close()
-
-    def status(self, url):
-        return status_json(self.config_file)[url]
-
-    def source(self, url):
-        db = open_database(self.settings.storage.database)
-        try:
-            return next(db.query("SELECT * FROM sources WHERE cited_url = ?", [url]))
-        finally:
-            db.close()
-
-    def events(self, url):
-        db = open_database(self.settings.storage.database)
-        try:
-            return [
-                (row["kind"], json.loads(row["detail"]))
-                for row in db.query(
-                    "SELECT e.* FROM events e JOIN sources s ON s.id = e.source_id WHERE s.cited_url = ? ORDER BY e.id", [url]
-                )
-            ]
-        finally:
-            db.close()
 
 
 @pytest.fixture

@@ -1,0 +1,144 @@
+"""Link-rot reports: every format rendered from a database with known states and history."""
+
+import csv
+import json
+from datetime import timedelta
+
+import pytest
+from helpers import ARTICLE, Checker, run_cli
+from lxml import html as lxml_html
+from webserver import Page
+
+HOSTILE = '<script>alert("x")</script>=HYPERLINK("http://evil.example") | [click](javascript:alert(1))'
+
+
+@pytest.fixture
+def site(config_file, tmp_path, web):
+    """Two incidents over five days: ok, changed, dead, blocked and moved citations."""
+    web.pages["/ok"] = Page(ARTICLE)
+    web.pages["/edited"] = Page(ARTICLE)
+    web.pages["/gone"] = Page(ARTICLE.replace("Friday", "Tuesday"))
+    web.pages["/walled"] = Page(ARTICLE.replace("Friday", "Sunday"))
+    web.pages["/old-home"] = Page(ARTICLE.replace("Friday", "Saturday"))
+    records = [
+        {"slug": "strike-on-clinic", "title": "Strike on a clinic", "url": "https://tracker.example/incident/strike-on-clinic",
+         "sources": [{"url": web.url("/ok"), "title": "Clinic hit", "publisher": "Wire"},
+                     {"url": web.url("/gone"), "title": HOSTILE, "publisher": "Gone Daily"},
+                     {"url": web.url("/edited"), "title": "Casualty figures", "publisher": "Example Times"}]},
+        {"slug": "aid-cut", "title": "Aid programme cut", "url": "https://tracker.example/incident/aid-cut",
+         "sources": [{"url": web.url("/ok"), "title": "Clinic hit", "publisher": "Wire"},
+                     {"url": web.url("/walled"), "title": "Behind a wall", "publisher": "Paywalled"},
+                     {"url": web.url("/old-home"), "title": "Moved story", "publisher": "Relocated"}]},
+    ]
+    (tmp_path / "records.json").write_text(json.dumps(records))
+    assert run_cli(config_file, "ingest", str(tmp_path / "records.json")).exit_code == 0
+    checker = Checker(config_file, tmp_path)
+    checker.check()
+    web.pages["/gone"] = Page("<h1>Not found</h1>", status=404)
+    web.pages["/edited"] = Page(ARTICLE.replace("$5 billion", "$4 billion"))
+    web.pages["/walled"] = Page("<h1>Forbidden</h1>", status=403)
+    web.pages["/old-home"] = Page(status=301, headers={"Location": "/new-home"})
+    web.pages["/new-home"] = Page(ARTICLE.replace("Friday", "Saturday"))
+    for _ in range(4):
+        checker.check(timedelta(days=1))
+    db = checker.settings.storage.database
+    from citewatch.storage.database import open_database
+
+    database = open_database(db)
+    database.execute("UPDATE sources SET archive_url = ? WHERE cited_url = ?", ["https://web.archive.org/web/20260104000000/gone", web.url("/gone")])
+    database.close()
+    return web
+
+
+def report(config_file, tmp_path, form, *extra):
+    out = tmp_path / f"report-{form}"
+    result = run_cli(config_file, "report", "--out", str(out), "--format", form, *extra)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_html_index_figures_chart_and_worst_first(config_file, tmp_path, site):
+    out = report(config_file, tmp_path, "html")
+    page = (out / "index.html").read_text()
+    tree = lxml_html.fromstring(page)
+    figures = {f.xpath("string(.//span)"): int(f.xpath("string(.//b)")) for f in tree.xpath("//div[@class='figure']")}
+    assert figures == {"ok": 2, "changed": 1, "failing": 0, "dead": 1, "blocked": 1, "moved": 1, "new": 0}
+    assert "50% of incidents have at least one dead citation." in page
+    rows = tree.xpath("//table[@id='incidents']/tbody/tr")
+    assert [row.xpath("string(.//a)") for row in rows] == ["Strike on a clinic", "Aid programme cut"]  # worst first
+    assert len(tree.xpath("//svg//rect")) >= 5 * 3  # five days of stacked bars
+    assert tree.xpath("//input[@id='filter']") and "only-dead" in page
+    assert not tree.xpath("//*[@src]") and not tree.xpath("//link")  # self-contained: no external assets
+
+
+def test_html_incident_page(config_file, tmp_path, site):
+    out = report(config_file, tmp_path, "html")
+    page = (out / "incidents" / "strike-on-clinic.html").read_text()
+    tree = lxml_html.fromstring(page)
+    assert not tree.xpath("//script")  # the hostile title stayed text
+    text = tree.text_content()
+    assert HOSTILE in text and "Casualty figures" in text and "Clinic hit" in text
+    badges = [b.text_content() for b in tree.xpath("//table//span[contains(@class, 'badge')]")]
+    assert sorted(badges) == ["dead", "ok", "ok"]
+    assert any("$4 billion" in ins.text_content() for ins in tree.xpath("//ins"))
+    paste = tree.xpath("string(//pre[@class='paste'])")
+    assert f"Original: {site.url('/gone')}" in paste and "Archived copy: https://web.archive.org/web/20260104000000/gone" in paste
+    local = tree.xpath("//a[text()='local copy']/@href")
+    assert local and all(href.startswith("../sources/") for href in local)
+    copy = (out / "incidents" / local[0]).resolve().read_text()
+    assert "Demining programme cut as landmine policy reversed" in copy
+
+    moved = lxml_html.fromstring((out / "incidents" / "aid-cut.html").read_text())
+    assert site.url("/new-home") in moved.text_content() and "blocked" in moved.text_content()
+
+
+def test_markdown_ready_to_paste(config_file, tmp_path, site):
+    out = report(config_file, tmp_path, "md")
+    page = (out / "incidents" / "strike-on-clinic.md").read_text()
+    assert "| **dead** | http_404 |" in page
+    assert "## Replacements for dead citations" in page and "<https://web.archive.org/web/20260104000000/gone>" in page
+    assert "```diff" in page and "+The same memo rescinds the humanitarian demining programme, which had provided more than $4 billion" in page
+    assert "<script>" not in page and "\\<script\\>" in page and "\\[click\\]\\(javascript" in page
+    assert "(incidents/strike-on-clinic.md)" in (out / "index.md").read_text()
+
+
+def test_csv_and_json_one_row_per_citation(config_file, tmp_path, site):
+    rows = list(csv.DictReader((report(config_file, tmp_path, "csv") / "citations.csv").open()))
+    assert len(rows) == 6
+    assert {(r["incident"], r["state"]) for r in rows} >= {("strike-on-clinic", "dead"), ("aid-cut", "moved"), ("aid-cut", "blocked")}
+    hostile = next(r for r in rows if r["url"] == site.url("/gone"))
+    assert hostile["title"].startswith("<script>")
+    edited = next(r for r in rows if r["url"] == site.url("/edited"))
+    assert edited["changes"] == "1" and edited["change_summary"] == "1 paragraph changed"
+    data = json.loads((report(config_file, tmp_path, "json") / "citations.json").read_text())
+    assert len(data) == 6 and {d["state"] for d in data} == {"ok", "dead", "blocked", "moved"}
+    assert next(d for d in data if d["url"] == site.url("/gone"))["since"] is not None
+
+
+def test_csv_cells_never_run_as_formulas(config_file, tmp_path, web):
+    web.pages["/a"] = Page(ARTICLE)
+    record = tmp_path / "r.json"
+    record.write_text(json.dumps({"slug": "s", "sources": [{"url": web.url("/a"), "title": '=HYPERLINK("http://evil")'}]}))
+    run_cli(config_file, "ingest", str(record))
+    (row,) = csv.DictReader((report(config_file, tmp_path, "csv") / "citations.csv").open())
+    assert row["title"] == "'=HYPERLINK(\"http://evil\")"
+
+
+def test_one_incident_only(config_file, tmp_path, site):
+    out = report(config_file, tmp_path, "json", "--incident", "aid-cut")
+    assert {d["incident"] for d in json.loads((out / "citations.json").read_text())} == {"aid-cut"}
+    missing = run_cli(config_file, "report", "--out", str(tmp_path / "x"), "--incident", "nope")
+    assert missing.exit_code == 2
+
+
+@pytest.mark.skipif(
+    __import__("citewatch.reports.screenshot", fromlist=["chromium"]).chromium() is None,
+    reason="headless Chromium is not installed (Debian package `chromium`): the pages cannot be rendered to PNG",
+)
+def test_pages_render_in_headless_chromium(config_file, tmp_path, site):
+    from citewatch.reports.screenshot import main
+
+    out = report(config_file, tmp_path, "html")
+    pngs = main(out, tmp_path / "png")
+    assert [p.name for p in pngs] == ["index.png", "aid-cut.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 20_000 for p in pngs)
