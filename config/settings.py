@@ -231,6 +231,49 @@ class EmailSettings:
         return os.environ.get(self.password_env) or None
 
 
+def _cron(key: str, value: Any) -> str:
+    from apscheduler.triggers.cron import CronTrigger  # only needed to validate
+
+    text = _text(key, value)
+    try:
+        CronTrigger.from_crontab(text, timezone="UTC")
+    except ValueError as error:
+        raise ConfigError(f"{key} must be a cron expression like '0 8 * * *', got {value!r} ({error})") from None
+    return text
+
+
+def _optional_cron(key: str, value: Any) -> str | None:
+    if value in ("", "off"):
+        return None
+    return _cron(key, value)
+
+
+def _fraction(key: str, value: Any) -> float:
+    if not _is_number(value) or not 0 <= value < 1:
+        raise ConfigError(f"{key} must be a number from 0 to below 1, got {value!r}")
+    return float(value)
+
+
+def _report_format(key: str, value: Any) -> str:
+    if value not in ("html", "md", "csv", "json"):
+        raise ConfigError(f"{key} must be one of html, md, csv, json, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    tick: float = _setting(300.0, _duration)  # the daemon looks for due sources this often
+    digest: str = _setting("0 8 * * *", _cron)  # when the alert digest goes out (UTC)
+    report: str | None = _setting(None, _optional_cron)  # when the report is rewritten; off unless set
+    report_dir: Path = _setting(Path("./citewatch-report"), _path)
+    report_format: str = _setting("html", _report_format)
+    min_interval: float = _setting(86400.0, _duration)  # a healthy source is checked at most this often...
+    max_interval: float = _setting(30 * 86400.0, _duration)  # ...and at least this often
+    fresh_days: float = _setting(21.0, _non_negative_number)  # articles published this recently: daily
+    jitter: float = _setting(0.1, _fraction)  # each interval varies by up to this share
+    stop_timeout: float = _setting(30.0, _duration)  # the daemon exits within this after SIGTERM
+
+
 @dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -238,6 +281,7 @@ class Settings:
     dead: DeadSettings = field(default_factory=DeadSettings)
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
 
 
 def _build_section(section_cls: type, name: str, values: Any) -> Any:
@@ -264,10 +308,15 @@ def settings_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Se
         for name, values in data.items()
     }
     settings = Settings(**built)
-    if base_dir is not None and not settings.storage.dir.is_absolute():
-        storage = dataclasses.replace(settings.storage, dir=base_dir / settings.storage.dir)
-        settings = dataclasses.replace(settings, storage=storage)
+    if base_dir is not None:
+        storage = dataclasses.replace(settings.storage, dir=_under(base_dir, settings.storage.dir))
+        schedule = dataclasses.replace(settings.schedule, report_dir=_under(base_dir, settings.schedule.report_dir))
+        settings = dataclasses.replace(settings, storage=storage, schedule=schedule)
     return settings
+
+
+def _under(base_dir: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base_dir / path
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

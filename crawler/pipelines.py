@@ -28,7 +28,7 @@ from .fetch import Extraction, FetchResult, Verdict, body_hash, result_from_resp
 from .liveness import advance, is_permanent_move, judge
 from .probe import HostProber
 from .noise import learn_signatures
-from .revisit import next_check_at
+from .revisit import ContentAge, next_check_at, parse_published
 
 logger = logging.getLogger(__name__)
 
@@ -154,25 +154,33 @@ class ContentComparison:
     change: tuple[Change, StoredSnapshot] | None = None
     learned: set[str] = field(default_factory=set)
     same_article: bool = False
+    age: ContentAge = ContentAge()
 
 
 def compare_content(db: Database, result: FetchResult) -> ContentComparison:
-    comparison = ContentComparison(same_article=result.body_unchanged)  # the very bytes of the last good response
+    previous = latest_snapshot(db, result.source.id)
+    comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
     if result.extraction is None:
         return comparison
-    previous = latest_snapshot(db, result.source.id)
     if result.confirmation is not None:
         comparison.learned = learn_signatures(result.extraction.text, result.confirmation.text)
-    if previous is None:
+    described = None
+    if previous is not None:
+        volatile = volatile_signatures(db, result.source.id) | comparison.learned
+        described = describe_change(previous.extraction, result.extraction, volatile)
+        comparison.same_article = described is None
+    if previous is None or described is not None:
         comparison.snapshot = (result.extraction, content_hash(result.extraction))
-        return comparison
-    volatile = volatile_signatures(db, result.source.id) | comparison.learned
-    described = describe_change(previous.extraction, result.extraction, volatile)
-    if described is not None:
-        comparison.snapshot = (result.extraction, content_hash(result.extraction))
+        comparison.age = ContentAge(from_iso(result.fetched_at), parse_published(result.extraction.published))
+    if described is not None and previous is not None:
         comparison.change = (described, previous)
-    comparison.same_article = described is None
     return comparison
+
+
+def _age(snapshot: StoredSnapshot | None) -> ContentAge:
+    if snapshot is None:
+        return ContentAge()
+    return ContentAge(from_iso(snapshot.taken_at), parse_published(snapshot.extraction.published))
 
 
 def record_fetch(db: Database, result: FetchResult, settings: Settings, archive: WarcArchive) -> dict[str, Any]:
@@ -191,7 +199,7 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
     outcome = CheckOutcome(
         result,
         transition,
-        next_check_at(transition.liveness, at, settings.dead, verdict),
+        next_check_at(transition.liveness, at, settings, verdict, comparison.age),
         comparison.snapshot,
         comparison.change,
         comparison.learned,

@@ -1,36 +1,91 @@
-"""When a source is checked next."""
+"""When a source is checked next.
+
+- a rate-limited source: after the delay the site asked for;
+- a failing one: on the rhythm that lets `dead.failures` checks span `dead.min_days`;
+- a dead one: weekly, to notice a revival; a blocked one: daily;
+- a healthy one: daily while the article is fresh (published in the last
+  `schedule.fresh_days`) or just changed, then less and less often the longer its text
+  stays the same (a third of the time it has been unchanged), up to `schedule.max_interval`.
+
+Every interval varies by up to `schedule.jitter`, so that a large import does not fall due
+all in the same minute; waits that a rule requires (Retry-After, the dead rhythm) only grow.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
 
-from citewatch.config import DeadSettings
+from citewatch.config import Settings
 
 from .fetch import Verdict
 from .liveness import Liveness
 
-HEALTHY_INTERVAL = timedelta(days=1)
-BLOCKED_INTERVAL = timedelta(days=1)
 DEAD_INTERVAL = timedelta(days=7)
+BLOCKED_INTERVAL = timedelta(days=1)
 MIN_FAILING_INTERVAL = timedelta(hours=1)
 RATE_LIMITED_INTERVAL = timedelta(hours=1)  # a 429 that names no delay
 RETRY_AFTER_BOUNDS = (timedelta(minutes=1), timedelta(days=2))
 
 
-def next_check_at(liveness: Liveness, at: datetime, dead: DeadSettings, verdict: Verdict | None = None) -> datetime:
-    """A rate-limited source is rechecked after the delay the site asked for; a failing one
-    on the rhythm that lets `dead.failures` checks span `dead.min_days`; a dead one weekly,
-    to notice a revival; others daily."""
+@dataclass(frozen=True)
+class ContentAge:
+    """What the revisit rhythm of a healthy source depends on."""
+
+    stable_since: datetime | None = None  # when its text last changed, or was first seen
+    published: datetime | None = None  # the article's own publication date, if known
+
+
+def next_check_at(
+    liveness: Liveness,
+    at: datetime,
+    settings: Settings,
+    verdict: Verdict | None = None,
+    age: ContentAge = ContentAge(),
+    rng: Callable[[], float] = random.random,
+) -> datetime:
+    interval, required = _interval(liveness, at, settings, verdict, age)
+    spread = settings.schedule.jitter * (rng() if required else 2 * rng() - 1)
+    return at + interval * (1 + spread)
+
+
+def _interval(
+    liveness: Liveness, at: datetime, settings: Settings, verdict: Verdict | None, age: ContentAge
+) -> tuple[timedelta, bool]:
+    """The interval, and whether it is a minimum that jitter may only lengthen."""
     if verdict is not None and verdict.reason == "rate_limited":
         if verdict.retry_after is None:
-            return at + RATE_LIMITED_INTERVAL
+            return RATE_LIMITED_INTERVAL, True
         low, high = RETRY_AFTER_BOUNDS
-        return at + min(max(timedelta(seconds=verdict.retry_after), low), high)
+        return min(max(timedelta(seconds=verdict.retry_after), low), high), True
     if liveness.state == "failing" or (liveness.state in ("ok", "moved") and liveness.failure_count):
-        spacing = timedelta(days=dead.min_days) / max(dead.failures - 1, 1)
-        return at + max(spacing, MIN_FAILING_INTERVAL)
+        dead = settings.dead
+        return max(timedelta(days=dead.min_days) / max(dead.failures - 1, 1), MIN_FAILING_INTERVAL), True
     if liveness.state == "dead":
-        return at + DEAD_INTERVAL
+        return DEAD_INTERVAL, False
     if liveness.state == "blocked":
-        return at + BLOCKED_INTERVAL
-    return at + HEALTHY_INTERVAL
+        return BLOCKED_INTERVAL, False
+    return _healthy_interval(at, settings, age), False
+
+
+def _healthy_interval(at: datetime, settings: Settings, age: ContentAge) -> timedelta:
+    schedule = settings.schedule
+    low, high = timedelta(seconds=schedule.min_interval), timedelta(seconds=schedule.max_interval)
+    if age.published is not None and at - age.published <= timedelta(days=schedule.fresh_days):
+        return low
+    if age.stable_since is None:
+        return low
+    return min(max((at - age.stable_since) / 3, low), high)
+
+
+def parse_published(value: str | None) -> datetime | None:
+    """An extracted publication date ("2025-12-19", or a full timestamp), in UTC."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

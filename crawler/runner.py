@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from scrapy import signals
 from scrapy.crawler import AsyncCrawlerRunner
 
 from citewatch.config import Settings
@@ -86,17 +87,53 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
+class CrawlControl:
+    """Lets another thread (the daemon's signal handler) stop the crawl that is running.
+
+    A stopped crawl closes its spider: requests not yet answered are dropped, and each
+    check already fetched is stored whole (one transaction each) or not at all.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: tuple[AsyncCrawlerRunner, asyncio.AbstractEventLoop] | None = None
+        self.stopped = False
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            if self._running is not None:
+                runner, loop = self._running
+                asyncio.run_coroutine_threadsafe(runner.stop(), loop)
+
+    def _attach(self, runner: AsyncCrawlerRunner | None, loop: asyncio.AbstractEventLoop | None = None) -> bool:
+        """Record the running crawl; False if a stop was already asked for."""
+        with self._lock:
+            self._running = (runner, loop) if runner is not None and loop is not None else None
+            return not self.stopped
+
+
 def run_check(
     settings: Settings,
     sources: list[SourceToCheck],
     clock: Callable[[], datetime] = utc_now,
+    control: CrawlControl | None = None,
+    on_checked: Callable[[], None] | None = None,
 ) -> CheckSummary:
-    """Fetch `sources`, store every outcome, and return a summary. Blocks until done."""
+    """Fetch `sources`, store every outcome, and return a summary. Blocks until done.
+
+    `on_checked` is called (from the crawl's thread) after each source is stored.
+    """
     if not sources:
         return CheckSummary()
     loop = _reactor_event_loop()
     runner = AsyncCrawlerRunner(scrapy_settings(settings))
     crawler = runner.create_crawler(CheckSpider)
+    if on_checked is not None:
+        crawler.signals.connect(lambda **_: on_checked(), signal=signals.item_scraped, weak=False)
+    control = control or CrawlControl()
+    if not control._attach(runner, loop):
+        return CheckSummary()
 
     async def crawl() -> None:
         await runner.crawl(crawler, sources=sources, clock=clock)
@@ -106,8 +143,11 @@ def run_check(
         future.result()
     except KeyboardInterrupt:
         logger.warning("interrupted: stopping the crawl, checks already stored are kept")
-        asyncio.run_coroutine_threadsafe(runner.stop(), loop).result()
+        control.stop()
+        future.result()
         raise
+    finally:
+        control._attach(None)
     return CheckSummary.from_stats(crawler.stats.get_stats())
 
 

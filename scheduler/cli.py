@@ -10,11 +10,14 @@ import json
 import logging
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Callable, Iterator
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlite_utils import Database
 
@@ -22,6 +25,7 @@ from citewatch import __version__
 from citewatch.config import CONFIG_ENV_VAR, ConfigError, Settings, load_settings, parse_duration
 from citewatch.crawler.liveness import STATES
 from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
+from citewatch.scheduler.lock import RunLock
 from citewatch.storage.checks import sources_to_check
 from citewatch.storage.database import open_database, to_iso, utc_now
 from citewatch.reports.alerts import send_alerts
@@ -38,7 +42,8 @@ from citewatch.storage.history import (
     source_id_for,
     warc_locations,
 )
-from citewatch.storage.ingest import ingest_paths
+from citewatch.storage.ingest import ingest_records
+from citewatch.storage.records import read_records
 from citewatch.storage.wayback import WaybackClient
 from citewatch.storage.wayback_queue import refresh_archive_links, run_queue
 from citewatch.storage.status import incident_exists, source_statuses
@@ -46,12 +51,15 @@ from citewatch.storage.status import incident_exists, source_statuses
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
+logger = logging.getLogger("citewatch.cli")
+
 
 class App:
     """What every command needs: the settings, and the database opened on first use."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, quiet: bool = False):
         self.settings = settings
+        self.quiet = quiet
         self._db: Database | None = None
 
     @property
@@ -100,7 +108,7 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool)
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(EXIT_BAD_INPUT)
-    app = App(settings)
+    app = App(settings, quiet)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -114,7 +122,9 @@ def ingest(app: App, paths: tuple[Path, ...]) -> None:
     Accepts the tracker's export ({"site", "generatedAt", "record"}), bare records, JSON
     arrays of either, and JSON Lines. Re-ingesting a record replaces its citations.
     """
-    report = ingest_paths(app.db, list(paths))
+    read = read_records(list(paths))
+    with progress(len(read.records), "ingesting records", app.quiet) as advance:
+        report = ingest_records(app.db, read, on_record=advance)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     click.echo(
@@ -146,7 +156,8 @@ def check(app: App, check_all: bool, urls: tuple[str, ...]) -> None:
         missing = [url for url in urls if normalize_url(url) not in known]
         click.echo(f"error: not a cited source: {', '.join(missing)} (ingest a record citing it first)", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    summary = run_check(app.settings, sources)
+    with progress(len(sources), "checking sources", app.quiet) as advance:
+        summary = run_check(app.settings, sources, on_checked=advance)
     states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))
     click.echo(
         f"Checked {_count(summary.checked, 'source')}"
@@ -366,6 +377,69 @@ def report(app: App, out: Path, form: str, incident: str | None) -> None:
     written = write_report(app.db, site, out, form)
     entry = out / {"html": "index.html", "md": "index.md", "csv": "citations.csv", "json": "citations.json"}[form]
     click.echo(f"Wrote {_count(len(written), 'file')} for {_count(len(site.incidents), 'incident')}: {entry}")
+
+
+@cli.command()
+@click.pass_obj
+def run(app: App) -> None:
+    """One full cycle, for cron: check what is due, run the Wayback queue, send the digest and
+    rewrite the report if their schedules say so. Exits at once if another run is active."""
+    from citewatch.scheduler.cycle import run_cycle  # imports Scrapy: only when crawling
+
+    lock = RunLock(app.settings.storage.dir)
+    if not lock.acquire():
+        click.echo(f"Another citewatch run is active (pid {lock.holder}): nothing to do.")
+        return
+    with lock:
+        cycle = run_cycle(app.settings)
+    checks = cycle.checks
+    click.echo(f"Checked {_count(checks.checked, 'source')}; {_count(checks.changed, 'content change')}.")
+    if cycle.wayback is not None:
+        click.echo(f"Wayback Machine: {cycle.wayback.submitted} submitted, {cycle.wayback.pending} pending.")
+    if cycle.alerts is not None:
+        click.echo(f"Digest: {_count(cycle.alerts.messages_sent, 'message')} sent.")
+    if cycle.report is not None:
+        click.echo(f"Report: {_count(len(cycle.report), 'file')} written to {app.settings.schedule.report_dir}.")
+    if cycle.failed:
+        click.echo("error: part of the run failed (see the log above)", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.pass_obj
+def daemon(app: App) -> None:
+    """Run in the foreground on timers (schedule.tick, schedule.digest, schedule.report),
+    logging to stderr, until SIGTERM or SIGINT."""
+    from citewatch.scheduler.daemon import run_daemon  # imports Scrapy and APScheduler
+
+    if not app.quiet:
+        logging.getLogger("citewatch").setLevel(logging.INFO)
+    lock = RunLock(app.settings.storage.dir)
+    if not lock.acquire():
+        click.echo(f"error: another citewatch run is active (pid {lock.holder})", err=True)
+        sys.exit(EXIT_FAILED)
+    with lock:
+        sys.exit(run_daemon(app.settings))
+
+
+@contextmanager
+def progress(total: int, what: str, quiet: bool) -> Iterator[Callable[[], None]]:
+    """A progress bar on a terminal; plain log lines (every tenth of the way) otherwise."""
+    if total and sys.stderr.isatty() and not quiet:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(what, total=total)
+            yield lambda: bar.advance(task)
+        return
+    done = 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        if done == total or done % max(total // 10, 1) == 0:
+            logger.info("%s: %d of %d", what, done, total)
+
+    yield advance
 
 
 _STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}

@@ -227,6 +227,12 @@ def m007_state_after_each_check(db: Database) -> None:
     db["checks"].create_index(["checked_at"])
 
 
+@MIGRATIONS()
+def m008_job_runs(db: Database) -> None:
+    """When each scheduled job (digest, report) last ran, so `run` from cron knows what is due."""
+    db["job_runs"].create({"name": str, "last_run_at": str}, pk="name")
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
     path = Path(path)

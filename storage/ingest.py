@@ -11,11 +11,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from sqlite_utils import Database
 
 from .database import to_iso, utc_now
-from .records import IncidentRecord, Problem, read_records
+from .records import IncidentRecord, Problem, ReadResult, read_records
 
 
 @dataclass
@@ -29,13 +30,21 @@ class IngestReport:
 
 def ingest_paths(db: Database, paths: list[Path], now: datetime | None = None) -> IngestReport:
     """Read incident records from files or directories and store them."""
-    read = read_records(paths)
+    return ingest_records(db, read_records(paths), now)
+
+
+def ingest_records(
+    db: Database, read: ReadResult, now: datetime | None = None, on_record: Callable[[], None] | None = None
+) -> IngestReport:
+    """Store records already read, each in its own transaction; `on_record` after each."""
     report = IngestReport(files=read.files, problems=read.problems)
     ingested_at = to_iso(now or utc_now())
     for record in read.records:
         report.new_sources += store_record(db, record, ingested_at)
         report.incidents += 1
         report.citations += len(record.citations)
+        if on_record is not None:
+            on_record()
     return report
 
 

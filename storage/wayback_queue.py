@@ -56,12 +56,14 @@ def run_queue(
     clock: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
     max_seconds: float = 300,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> QueueRun:
-    """Submit due items, paced, until none is due, the queue pauses or time runs out."""
+    """Submit due items, paced, until none is due, the queue pauses, time runs out or
+    `keep_going` says to stop (the daemon is shutting down)."""
     run = QueueRun()
     started = clock()
     spacing = timedelta(seconds=60 / settings.submissions_per_minute())
-    while True:
+    while keep_going():
         now = clock()
         state = _state(db)
         if state["paused_until"] and from_iso(state["paused_until"]) > now:
@@ -83,6 +85,8 @@ def run_queue(
                     break
                 sleep(wait)
                 now = clock()
+                if not keep_going():
+                    break
         if not _submit(db, client, item, now, run):
             break
     run.pending = db.execute("SELECT COUNT(*) FROM wayback_queue WHERE status = 'pending'").fetchone()[0]

@@ -21,10 +21,13 @@ def test_defaults_without_a_file(monkeypatch):
 
 
 def test_example_config_states_the_defaults():
-    example = load_settings(EXAMPLE)
-    assert example.crawl == Settings().crawl
-    assert example.dead == Settings().dead
+    import dataclasses
+
+    example, defaults = load_settings(EXAMPLE), Settings()
+    for section in ("crawl", "dead", "wayback", "email"):
+        assert getattr(example, section) == getattr(defaults, section), section
     assert example.storage.dir == EXAMPLE.parent / "citewatch-data"
+    assert dataclasses.replace(example.schedule, report_dir=defaults.schedule.report_dir) == defaults.schedule
 
 
 def test_environment_variable_names_the_file(tmp_path, monkeypatch):

@@ -1,0 +1,85 @@
+"""`citewatch daemon`: the cycle's jobs on APScheduler timers, in the foreground.
+
+Checks every `schedule.tick`, the Wayback queue every minute (pacing itself within its
+rate limit), the digest on `schedule.digest`, the report on `schedule.report`. Each job
+runs alone (no overlap, missed runs coalesced). SIGTERM or SIGINT stops it cleanly: the
+running crawl is stopped (checks already fetched are stored whole, the rest dropped), the
+Wayback queue stops between submissions, and the process exits 0 within
+`schedule.stop_timeout`, abandoning what has not finished by then (nothing is half
+written: every write is a transaction, every archive record is synced before use).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from citewatch.config import Settings
+from citewatch.crawler.runner import CrawlControl
+
+from .cycle import archive_queue, check_due, rewrite_report, send_digest
+
+logger = logging.getLogger(__name__)
+
+WAYBACK_EVERY_SECONDS = 60
+
+
+def run_daemon(settings: Settings) -> int:
+    stopping = threading.Event()
+    control = CrawlControl()
+    scheduler = BackgroundScheduler(
+        timezone=timezone.utc,
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    _add_jobs(scheduler, settings, control, stopping)
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        logger.info("%s received: stopping", signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    scheduler.start()
+    logger.info("citewatch daemon started: checks every %ss, digest at '%s'%s", settings.schedule.tick,
+                settings.schedule.digest, f", report at '{settings.schedule.report}'" if settings.schedule.report else "")
+    while not stopping.wait(1):
+        pass
+    control.stop()
+    finisher = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+    finisher.start()
+    finisher.join(settings.schedule.stop_timeout)
+    if finisher.is_alive():
+        logger.warning("jobs still running after %ss: abandoned", settings.schedule.stop_timeout)
+        logging.shutdown()
+        os._exit(0)  # the stuck job threads would otherwise keep the process alive
+    logger.info("citewatch daemon stopped")
+    return 0
+
+
+def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: CrawlControl, stopping: threading.Event) -> None:
+    now = datetime.now(timezone.utc)
+    schedule = settings.schedule
+    scheduler.add_job(check_due, IntervalTrigger(seconds=schedule.tick), args=[settings, control],
+                      id="check", name="check due sources", next_run_time=now)
+    if settings.wayback.enabled:
+        scheduler.add_job(
+            archive_queue, IntervalTrigger(seconds=WAYBACK_EVERY_SECONDS), id="wayback", name="Wayback queue",
+            args=[settings, WAYBACK_EVERY_SECONDS - 5],
+            kwargs={"keep_going": lambda: not stopping.is_set(), "sleep": stopping.wait}, next_run_time=now,
+        )
+    if settings.email.enabled:
+        scheduler.add_job(send_digest, CronTrigger.from_crontab(schedule.digest, timezone=timezone.utc),
+                          args=[settings], id="digest", name="alert digest")
+    if schedule.report is not None:
+        scheduler.add_job(rewrite_report, CronTrigger.from_crontab(schedule.report, timezone=timezone.utc),
+                          args=[settings], id="report", name="link-rot report")

@@ -1,0 +1,58 @@
+"""One citewatch run at a time per data directory.
+
+An flock on `storage.dir/citewatch.lock`: the kernel releases it when its process dies, so
+a lock left by a killed run never blocks the next one; the PID written in the file lets
+the next run say whose lock it took over.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from pathlib import Path
+from typing import IO
+
+logger = logging.getLogger(__name__)
+
+
+class RunLock:
+    def __init__(self, directory: Path):
+        self.path = directory / "citewatch.lock"
+        self._handle: IO[str] | None = None
+        self.holder: str | None = None  # the PID of the run holding it, when we could not
+
+    def acquire(self) -> bool:
+        """Take the lock without waiting; False if another live run holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            self.holder = handle.read().strip() or "unknown"
+            handle.close()
+            return False
+        handle.seek(0)
+        previous = handle.read().strip()
+        if previous and previous != str(os.getpid()):
+            logger.warning("took over the lock of run %s, which ended without releasing it", previous)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.truncate(0)
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self) -> "RunLock":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

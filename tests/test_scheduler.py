@@ -1,0 +1,186 @@
+"""Running for months: the daemon, cron runs and their lock, and when each source is due."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from helpers import ARTICLE, write_record
+from webserver import Page
+
+from citewatch.config import settings_from_dict
+from citewatch.crawler.fetch import Verdict
+from citewatch.crawler.liveness import Liveness
+from citewatch.crawler.revisit import ContentAge, next_check_at
+from citewatch.scheduler.cycle import is_due
+from citewatch.storage.database import open_database, to_iso
+
+CITEWATCH = str(Path(sys.executable).parent / "citewatch")
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def config(tmp_path, **schedule):
+    lines = "".join(f"{key} = {value!r}\n".replace("'", '"') for key, value in schedule.items())
+    path = tmp_path / "citewatch.toml"
+    path.write_text(
+        '[storage]\ndir = "data"\n[crawl]\ndelay = 0\ntimeout = 30\nallow_private_addresses = true\n'
+        f"[wayback]\nenabled = false\n[schedule]\n{lines}"
+    )
+    return path
+
+
+def cite(path, tmp_path, *urls):
+    record = write_record(tmp_path / "record.json", "incident", list(urls))
+    subprocess.run([CITEWATCH, "--config", str(path), "ingest", str(record)], check=True, capture_output=True)
+
+
+def count_checks(tmp_path) -> int:
+    database = tmp_path / "data" / "citewatch.db"
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT COUNT(*) FROM checks").fetchone()[0]
+
+
+def wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_daemon_checks_on_its_tick_and_stops_on_sigterm(tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    path = config(tmp_path, tick="1s", min_interval="1s", jitter=0, stop_timeout="10s")
+    cite(path, tmp_path, web.url("/article"))
+    daemon = subprocess.Popen([CITEWATCH, "--config", str(path), "daemon"], stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: count_checks(tmp_path) >= 2, 60), "the daemon did not check twice"
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=15) == 0
+    finally:
+        daemon.kill()
+    log = daemon.stderr.read()
+    assert "citewatch daemon started" in log and "SIGTERM received: stopping" in log and "daemon stopped" in log
+    with sqlite3.connect(tmp_path / "data" / "citewatch.db") as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_sigterm_during_a_slow_crawl_exits_0_within_the_stop_timeout(tmp_path, web):
+    web.pages["/slow"] = Page(ARTICLE, delay=20)
+    path = config(tmp_path, tick="1h", stop_timeout="5s")
+    cite(path, tmp_path, web.url("/slow"))
+    daemon = subprocess.Popen([CITEWATCH, "--config", str(path), "daemon"], stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: web.requests_to("/slow"), 30), "the crawl did not start"
+        started = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=15) == 0
+        assert time.monotonic() - started < 8
+    finally:
+        daemon.kill()
+    with sqlite3.connect(tmp_path / "data" / "citewatch.db") as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_only_one_run_at_a_time(tmp_path, web):
+    web.pages["/slow"] = Page(ARTICLE, delay=4)
+    path = config(tmp_path)
+    cite(path, tmp_path, web.url("/slow"))
+    first = subprocess.Popen([CITEWATCH, "--config", str(path), "run"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: web.requests_to("/slow"), 30)
+        second = subprocess.run([CITEWATCH, "--config", str(path), "run"], capture_output=True, text=True, timeout=30)
+        assert second.returncode == 0
+        assert second.stdout.startswith(f"Another citewatch run is active (pid {first.pid})")
+        assert first.wait(timeout=60) == 0 and "Checked 1 source" in first.stdout.read()
+    finally:
+        first.kill()
+    assert count_checks(tmp_path) == 1
+
+
+def test_a_killed_run_leaves_a_lock_the_next_run_takes_over(tmp_path, web):
+    web.pages["/slow"] = Page(ARTICLE, delay=30)
+    path = config(tmp_path)
+    cite(path, tmp_path, web.url("/slow"))
+    killed = subprocess.Popen([CITEWATCH, "--config", str(path), "run"], stdout=subprocess.PIPE)
+    assert wait_for(lambda: web.requests_to("/slow"), 30)
+    killed.kill()
+    killed.wait()
+    assert (tmp_path / "data" / "citewatch.lock").read_text() == str(killed.pid)
+    web.pages["/slow"] = Page(ARTICLE)
+    after = subprocess.run([CITEWATCH, "--config", str(path), "-v", "run"], capture_output=True, text=True, timeout=60)
+    assert after.returncode == 0 and "Checked 1 source" in after.stdout
+    assert f"took over the lock of run {killed.pid}" in after.stderr
+
+
+SETTINGS = settings_from_dict({"schedule": {"jitter": 0}})
+
+
+def due(state="ok", verdict=None, age=ContentAge(), failure_count=0, settings=SETTINGS, rng=lambda: 0.5):
+    return next_check_at(Liveness(state, failure_count=failure_count), NOW, settings, verdict, age, rng) - NOW
+
+
+def test_new_sources_are_due_at_once(tmp_path):
+    db = open_database(tmp_path / "c.db")
+    db["sources"].insert({"url": "https://a.example/", "cited_url": "https://a.example/", "created_at": to_iso(NOW),
+                          "state": "new", "failure_count": 0, "next_check_at": to_iso(NOW)})
+    db["incidents"].insert({"slug": "i", "ingested_at": to_iso(NOW)})
+    db["citations"].insert({"incident_slug": "i", "source_id": 1, "role": "source", "cited_url": "https://a.example/"})
+    from citewatch.storage.checks import sources_to_check
+
+    assert [s.url for s in sources_to_check(db, NOW)] == ["https://a.example/"]
+    assert sources_to_check(db, NOW - timedelta(seconds=1)) == []
+
+
+def test_fresh_articles_daily_stable_ones_back_off_to_the_maximum():
+    assert due(age=ContentAge(NOW - timedelta(days=300), published=NOW - timedelta(days=10))) == timedelta(days=1)
+    assert due(age=ContentAge(stable_since=NOW)) == timedelta(days=1)  # just changed
+    assert due(age=ContentAge(stable_since=NOW - timedelta(days=2))) == timedelta(days=1)
+    assert due(age=ContentAge(stable_since=NOW - timedelta(days=30))) == timedelta(days=10)
+    assert due(age=ContentAge(stable_since=NOW - timedelta(days=300))) == timedelta(days=30)
+
+
+def test_failing_dead_blocked_and_rate_limited_rhythms():
+    assert due("failing", failure_count=1) == timedelta(days=1.5)  # 3 checks over 3 days
+    assert due("ok", failure_count=1) == timedelta(days=1.5)  # a 5xx's grace check
+    assert due("dead") == timedelta(days=7)
+    assert due("blocked") == timedelta(days=1)
+    assert due("blocked", Verdict("blocked", "rate_limited", retry_after=900)) == timedelta(seconds=900)
+    assert due("blocked", Verdict("blocked", "rate_limited")) == timedelta(hours=1)
+
+
+def test_jitter_spreads_a_large_import_but_never_shortens_a_required_wait():
+    settings = settings_from_dict({"schedule": {"jitter": 0.1}})
+    stable = ContentAge(stable_since=NOW - timedelta(days=30))
+    spread = {due(age=stable, settings=settings, rng=lambda n=n: n / 10) for n in range(11)}
+    assert min(spread) == timedelta(days=9) and max(spread) == timedelta(days=11) and len(spread) == 11
+    waits = {due("failing", failure_count=1, settings=settings, rng=lambda n=n: n / 10) for n in range(11)}
+    assert min(waits) == timedelta(days=1.5)
+
+
+def test_the_digest_and_report_are_due_when_their_schedule_fired(tmp_path):
+    db = open_database(tmp_path / "c.db")
+    assert is_due(db, "digest", "0 8 * * *", NOW)  # never sent: due
+    db["job_runs"].insert({"name": "digest", "last_run_at": "2026-06-01T08:00:00+00:00"})
+    assert not is_due(db, "digest", "0 8 * * *", NOW)
+    assert not is_due(db, "digest", "0 8 * * *", datetime(2026, 6, 2, 7, 59, tzinfo=timezone.utc))
+    assert is_due(db, "digest", "0 8 * * *", datetime(2026, 6, 2, 8, 0, tzinfo=timezone.utc))
+
+
+def test_run_sends_the_digest_and_rewrites_the_report_when_due(tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    path = config(tmp_path, report="0 * * * *", report_dir="site")
+    cite(path, tmp_path, web.url("/article"))
+    result = subprocess.run([CITEWATCH, "--config", str(path), "run"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Report: " in result.stdout and (tmp_path / "site" / "index.html").exists()
+    again = subprocess.run([CITEWATCH, "--config", str(path), "run"], capture_output=True, text=True, timeout=60)
+    assert "Report: " not in again.stdout  # written this hour already
