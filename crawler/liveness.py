@@ -63,6 +63,8 @@ def judge(result: FetchResult) -> Verdict:
 
 def _judge_content(result: FetchResult, page: str) -> Verdict:
     """A 2xx answer: the article, or a page standing in for a dead one?"""
+    if not result.body:
+        return Verdict("failure", "empty")
     if result.redirects and detectors.is_home_redirect(result.source.url, result.final_url):
         return Verdict("failure", "redirect_to_home")
     if page and detectors.is_parked(page):

@@ -14,6 +14,7 @@ from citewatch.config import Settings
 from citewatch.storage.archive import WarcArchive
 from citewatch.storage.checks import (
     CheckOutcome,
+    archived_ends,
     StoredSnapshot,
     latest_snapshot,
     load_liveness,
@@ -129,6 +130,9 @@ class StorePipeline(_DatabasePipeline):
     def open_spider(self) -> None:
         super().open_spider()
         self.archive = WarcArchive(self.settings.storage.warc_dir, self.settings.storage.warc_file_bytes)
+        removed = self.archive.repair_tail(archived_ends(self.db))
+        if removed:
+            logger.warning("cut %d bytes of a WARC record torn by an earlier crash", removed)
 
     def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None

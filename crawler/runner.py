@@ -22,7 +22,7 @@ from citewatch.storage.database import utc_now
 
 from .capture import RawCapture
 from .fetch import SourceToCheck
-from .guard import AddressGuardMiddleware
+from .guard import AddressGuardMiddleware, PrivateAddressFilter
 from .pipelines import ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
 from .spider import CheckSpider
 
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 _reactor_lock = threading.Lock()
 _reactor_loop: asyncio.AbstractEventLoop | None = None
+_address_filter: PrivateAddressFilter | None = None
 
 
 @dataclass
@@ -80,6 +81,8 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
             RawCapture: 100,
         },
         "DOWNLOADER_MIDDLEWARES": {AddressGuardMiddleware: 10},
+        # Only http and https: no file://, ftp://, s3:// or data: even through a redirect.
+        "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
         "ITEM_PIPELINES": {ExtractPipeline: 100, LivenessPipeline: 120, ConfirmPipeline: 150, StorePipeline: 200},
         "STATS_DUMP": False,
         "LOGSTATS_INTERVAL": 0,
@@ -127,6 +130,8 @@ def run_check(
     if not sources:
         return CheckSummary()
     loop = _reactor_event_loop()
+    assert _address_filter is not None
+    _address_filter.allow_private = settings.crawl.allow_private_addresses  # one crawl at a time per process
     runner = AsyncCrawlerRunner(scrapy_settings(settings))
     crawler = runner.create_crawler(CheckSpider)
     if on_checked is not None:
@@ -153,7 +158,7 @@ def run_check(
 
 def _reactor_event_loop() -> asyncio.AbstractEventLoop:
     """Start the asyncio reactor in a daemon thread, once per process; return its loop."""
-    global _reactor_loop
+    global _reactor_loop, _address_filter
     with _reactor_lock:
         if _reactor_loop is None:
             from twisted.internet import asyncioreactor, error
@@ -167,6 +172,8 @@ def _reactor_event_loop() -> asyncio.AbstractEventLoop:
                 ) from None
             from twisted.internet import reactor
 
+            _address_filter = PrivateAddressFilter(reactor.nameResolver)  # type: ignore[attr-defined]
+            reactor.installNameResolver(_address_filter)  # type: ignore[attr-defined]
             thread = threading.Thread(
                 target=reactor.run,  # type: ignore[attr-defined]
                 kwargs={"installSignalHandlers": False},

@@ -3,11 +3,13 @@
 1. In one transaction, the pending events become a batch: its messages (the digest to
    `email.recipients`, and the part each route covers to that route's recipients) are
    stored in the outbox with their Message-IDs, and the events are tied to the batch.
-2. Each outbox message is sent over SMTP step by step. Only just before DATA is the row
-   marked `sending`; a failure before that point is certain, so the row stays `prepared`
-   and the next run sends the very same message.
-3. A row found `sending` at the start of a run was interrupted while the server may have
-   accepted it: it is never sent again (logged as uncertain). A sent row is never resent.
+2. Each outbox message is sent over SMTP step by step. The row is marked `sending` at the
+   one moment the server holds the whole message (after the final dot, before its reply);
+   any failure before that is certain, so the row stays `prepared` and the next run sends
+   the very same message.
+3. A row found `sending` at the start of a run was interrupted while the server had the
+   whole message and was deciding: a mail server queues it at that point, so it is never
+   sent again (logged as uncertain). A sent row is never resent.
 4. When every message of a batch is out, its events are marked alerted.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -120,10 +123,7 @@ def _send_one(db: Database, smtp: smtplib.SMTP, sender: str, row: dict, clock: C
             code, answer = smtp.rcpt(recipient)
             if code not in (250, 251):
                 raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
-        db["outbox"].update(row["id"], {"state": "sending"})
-        code, answer = smtp.data(row["message"])  # returns the final reply, unlike sendmail()
-        if code != 250:
-            raise smtplib.SMTPDataError(code, answer)
+        _transmit(smtp, row["message"], lambda: db["outbox"].update(row["id"], {"state": "sending"}))
     except (smtplib.SMTPException, OSError) as error:
         run.errors.append(f"message {row['id']} not sent: {_describe(error)}")
         _failed(db, row["id"], run.errors[-1])
@@ -132,8 +132,28 @@ def _send_one(db: Database, smtp: smtplib.SMTP, sender: str, row: dict, clock: C
         except (smtplib.SMTPException, OSError):
             pass
         return
-    db["outbox"].update(row["id"], {"state": "sent", "sent_at": to_iso(clock())})
+    mark_sent(db, row["id"], clock())
     run.messages_sent += 1
+
+
+def _transmit(smtp: smtplib.SMTP, message: bytes, server_has_it: Callable[[], None]) -> None:
+    """SMTP DATA, split where the server holds the whole message (smtplib's data() cannot
+    be split there): `server_has_it` runs after the final dot, before the server's reply."""
+    code, answer = smtp.docmd("DATA")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, answer)
+    body = re.sub(rb"(?m)^\.", b"..", message)  # dot-stuffing
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    smtp.send(body + b".\r\n")
+    server_has_it()
+    code, answer = smtp.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, answer)
+
+
+def mark_sent(db: Database, outbox_id: int, at: datetime) -> None:
+    db["outbox"].update(outbox_id, {"state": "sent", "sent_at": to_iso(at)})
 
 
 def _failed(db: Database, outbox_id: int, error: str) -> None:

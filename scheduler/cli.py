@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 from collections import Counter
 from contextlib import contextmanager
@@ -54,6 +55,15 @@ EXIT_BAD_INPUT = 2
 logger = logging.getLogger("citewatch.cli")
 
 
+class BadInput(click.ClickException):
+    """Bad input or configuration: one line on stderr, exit status 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
 class App:
     """What every command needs: the settings, and the database opened on first use."""
 
@@ -70,7 +80,11 @@ class App:
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = open_database(self.settings.storage.database)
+            path = self.settings.storage.database
+            try:
+                self._db = open_database(path)
+            except (OSError, sqlite3.Error) as error:
+                raise BadInput(f"cannot open the database {path}: {error} (check storage.dir)") from error
         return self._db
 
     def close(self) -> None:

@@ -111,6 +111,36 @@ class WarcArchive:
                 count += 1
         return count
 
+    def repair_tail(self, known_good_end: dict[str, int]) -> int:
+        """Cut off a record torn by a crash in the middle of a write; returns bytes removed.
+
+        Only the newest file is ever appended to, so only it can end in a torn record. It is
+        read from the end of the last record the database refers to (`known_good_end`, by
+        file name): whole records after that are kept, a torn one is truncated away.
+        """
+        files = self.files()
+        if not files:
+            return 0
+        path = files[-1]
+        good_end = start = known_good_end.get(path.name, 0)
+        with path.open("rb") as handle:
+            handle.seek(start)
+            iterator = ArchiveIterator(handle)
+            try:
+                for record in iterator:
+                    record.content_stream().read()
+                    good_end = start + iterator.get_record_offset() + iterator.get_record_length()
+            except Exception:  # garbage where a record should start: cut from there
+                pass
+        size = path.stat().st_size
+        if size <= good_end:
+            return 0
+        with path.open("r+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.truncate(good_end)
+            os.fsync(handle.fileno())
+        return size - good_end
+
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("citewatch-*.warc.gz"))
 

@@ -45,6 +45,12 @@ def sources_to_check(
     return [SourceToCheck(*row) for row in db.execute(sql, params).fetchall()]
 
 
+def archived_ends(db: Database) -> dict[str, int]:
+    """Where the last record the database refers to ends, in each WARC file."""
+    rows = db.execute("SELECT warc_file, MAX(warc_offset + warc_length) FROM checks WHERE warc_file IS NOT NULL GROUP BY warc_file")
+    return {name: end for name, end in rows}
+
+
 def load_liveness(db: Database, source_id: int) -> Liveness:
     state, reason, count, first = db.execute(
         "SELECT state, reason, failure_count, first_failure_at FROM sources WHERE id = ?", [source_id]

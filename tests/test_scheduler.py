@@ -1,6 +1,5 @@
 """Running for months: the daemon, cron runs and their lock, and when each source is due."""
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -9,7 +8,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from helpers import ARTICLE, write_record
 from webserver import Page
 

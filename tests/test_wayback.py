@@ -12,7 +12,7 @@ from webserver import Page
 from citewatch.config import WaybackSettings
 from citewatch.storage.database import open_database, to_iso
 from citewatch.storage.wayback import SaveFailed, WaybackClient
-from citewatch.storage.wayback_queue import enqueue, refresh_archive_links, run_queue
+from citewatch.storage.wayback_queue import enqueue, run_queue
 
 
 @pytest.fixture

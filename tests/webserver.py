@@ -33,7 +33,8 @@ class Page:
 class Web:
     """Pages by path, and a log of the requests received (path, headers)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.pages: dict[str, Page] = {}
         self.unknown = Page("<h1>Not found</h1>", status=404)  # the answer to any other path
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -83,14 +84,14 @@ class Web:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def requests_to(self, path: str) -> list[dict[str, str]]:
         return [headers for requested, headers in self.requests if requested == path]
