@@ -57,6 +57,12 @@ def _positive_int(key: str, value: Any) -> int:
     return value
 
 
+def _non_negative_int(key: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{key} must be a whole number of at least 0, got {value!r}")
+    return value
+
+
 def _duration(key: str, value: Any) -> float:
     """A positive number of seconds, or a duration string such as "90s", "6h", "3d"."""
     if isinstance(value, str):
@@ -127,6 +133,7 @@ class CrawlSettings:
         "citewatch/0.1 (link-rot monitor; +https://github.com/citewatch/citewatch)", _text
     )
     allow_private_addresses: bool = _setting(False, _boolean)
+    extract_workers: int = _setting(os.cpu_count() or 1, _non_negative_int)  # 0: extract in the crawl's own process
 
 
 @dataclass(frozen=True)

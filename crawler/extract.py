@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -112,3 +115,34 @@ def _clean(value: str | None) -> str | None:
     if not value:
         return None
     return normalize_text(value) or None
+
+
+def extract_content(is_html: bool, content: str | bytes, url: str) -> Extraction:
+    """Extract an HTML page or a PDF: the unit of work of the extraction pool."""
+    return extract_article(content, url) if is_html else extract_pdf(content)  # type: ignore[arg-type]
+
+
+class ExtractionPool:
+    """Extraction in worker processes, so that both cores extract while the reactor keeps
+    downloading. Started on first use and kept for the life of the process (the daemon
+    pays for it once); workers come from a forkserver that has trafilatura loaded, never
+    from a fork of this multi-threaded process."""
+
+    _executor: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def executor(cls, workers: int) -> ProcessPoolExecutor:
+        if cls._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            cls._executor = ProcessPoolExecutor(workers, mp_context=context)
+        return cls._executor
+
+    @classmethod
+    async def extract(cls, workers: int, is_html: bool, content: str | bytes, url: str) -> Extraction:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(cls.executor(workers), extract_content, is_html, content, url)
+        except Exception:  # a broken pool (workers killed at shutdown): do it here instead
+            logger.warning("extraction pool failed for %s; extracting in-process", url, exc_info=True)
+            return extract_content(is_html, content, url)

@@ -54,8 +54,8 @@ def judge(result: FetchResult) -> Verdict:
         return Verdict("blocked", BLOCKED_STATUSES[status])
     if status >= 500:
         return Verdict("failure", "http_5xx")
-    if status == 304:
-        return Verdict("ok")
+    if status == 304 or (200 <= status < 300 and result.body_unchanged):
+        return Verdict("ok")  # the very bytes judged good last time (only a good answer's hash is kept)
     if not 200 <= status < 300:
         return Verdict("failure", f"http_{status}")
     return _judge_content(result, page)

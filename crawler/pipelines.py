@@ -24,7 +24,7 @@ from citewatch.storage.checks import (
 from citewatch.storage.database import from_iso, open_database
 
 from .change import Change, describe_change
-from .extract import content_hash, extract_article, extract_pdf
+from .extract import ExtractionPool, content_hash, extract_content
 from .fetch import Extraction, FetchResult, Verdict, body_hash, result_from_response
 from .liveness import advance, is_permanent_move, judge
 from .probe import HostProber
@@ -39,18 +39,32 @@ def needs_extraction(result: FetchResult) -> bool:
 
 
 def extract_text(result: FetchResult) -> Extraction:
-    if result.is_html:
-        return extract_article(result.html_text, result.final_url or result.source.url)
-    return extract_pdf(result.body)
+    return extract_content(result.is_html, _content(result), result.final_url or result.source.url)
+
+
+def _content(result: FetchResult) -> str | bytes:
+    return result.html_text if result.is_html else result.body
 
 
 class ExtractPipeline:
     """Extracts the text of pages and PDFs whose bytes changed since the last check;
-    other types (images, plain text, data) are archived and hashed, not extracted."""
+    other types (images, plain text, data) are archived and hashed, not extracted.
+    Large crawls extract in a pool of worker processes (see ExtractionPool)."""
 
-    def process_item(self, item: FetchResult) -> FetchResult:
+    def __init__(self, workers: int):
+        self.workers = workers
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
+        return cls(crawler.settings.getint("CITEWATCH_EXTRACT_WORKERS"))
+
+    async def process_item(self, item: FetchResult) -> FetchResult:
         if needs_extraction(item):
-            item.extraction = extract_text(item)
+            if self.workers:
+                url = item.final_url or item.source.url
+                item.extraction = await ExtractionPool.extract(self.workers, item.is_html, _content(item), url)
+            else:
+                item.extraction = extract_text(item)
         return item
 
 

@@ -53,11 +53,16 @@ class CheckSummary:
         )
 
 
-def scrapy_settings(settings: Settings) -> dict[str, Any]:
+POOL_THRESHOLD = 64  # smaller crawls extract in-process: starting workers would cost more
+
+
+def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
     """citewatch's settings as Scrapy settings: politeness, limits and our components."""
     crawl = settings.crawl
     return {
         "CITEWATCH_SETTINGS": settings,
+        "CITEWATCH_EXTRACT_WORKERS": crawl.extract_workers if sources >= POOL_THRESHOLD else 0,
+        "CONCURRENT_ITEMS": max(crawl.concurrency, 2 * crawl.extract_workers),
         "USER_AGENT": crawl.user_agent,
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "DNS_TIMEOUT": crawl.timeout,
@@ -132,7 +137,7 @@ def run_check(
     loop = _reactor_event_loop()
     assert _address_filter is not None
     _address_filter.allow_private = settings.crawl.allow_private_addresses  # one crawl at a time per process
-    runner = AsyncCrawlerRunner(scrapy_settings(settings))
+    runner = AsyncCrawlerRunner(scrapy_settings(settings, len(sources)))
     crawler = runner.create_crawler(CheckSpider)
     if on_checked is not None:
         crawler.signals.connect(lambda **_: on_checked(), signal=signals.item_scraped, weak=False)

@@ -124,7 +124,7 @@ def test_same_bytes_skip_extraction(config_file, tmp_path, web, monkeypatch):
     web.pages["/article"] = Page(ARTICLE)
     ingest_and_check(config_file, tmp_path, [web.url("/article")])
     calls = []
-    monkeypatch.setattr(pipelines, "extract_article", lambda *args: calls.append(args))
+    monkeypatch.setattr(pipelines, "extract_content", lambda *args: calls.append(args))
     assert run_cli(config_file, "check", "--all").exit_code == 0
     assert calls == []
     assert [c["outcome"] for c in checks(config_file, web.url("/article"))] == ["fetched", "unchanged"]
