@@ -18,6 +18,7 @@ from citewatch.storage.checks import (
     StoredSnapshot,
     latest_snapshot,
     load_liveness,
+    snapshot_age,
     save_check,
     volatile_signatures,
 )
@@ -176,10 +177,12 @@ class ContentComparison:
 
 
 def compare_content(db: Database, result: FetchResult) -> ContentComparison:
+    if result.extraction is None:  # nothing new to compare: only the age matters
+        age = snapshot_age(db, result.source.id)
+        stable = ContentAge(from_iso(age[0]), parse_published(age[1])) if age else ContentAge()
+        return ContentComparison(same_article=result.body_unchanged, age=stable)
     previous = latest_snapshot(db, result.source.id)
     comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
-    if result.extraction is None:
-        return comparison
     if result.confirmation is not None:
         comparison.learned = learn_signatures(result.extraction.text, result.confirmation.text)
     described = None

@@ -62,7 +62,9 @@ def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
     return {
         "CITEWATCH_SETTINGS": settings,
         "CITEWATCH_EXTRACT_WORKERS": crawl.extract_workers if sources >= POOL_THRESHOLD else 0,
-        "CONCURRENT_ITEMS": max(crawl.concurrency, 2 * crawl.extract_workers),
+        # Each response yields one item, and Scrapy starts this many tasks per response:
+        # parallelism comes from the requests in flight, not from here.
+        "CONCURRENT_ITEMS": 1,
         "USER_AGENT": crawl.user_agent,
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "DNS_TIMEOUT": crawl.timeout,

@@ -58,6 +58,14 @@ def load_liveness(db: Database, source_id: int) -> Liveness:
     return Liveness(state, reason, count, from_iso(first) if first else None)
 
 
+def snapshot_age(db: Database, source_id: int) -> tuple[str, str | None] | None:
+    """When the latest snapshot was taken and the article's publication date, without its text."""
+    return db.execute(
+        "SELECT taken_at, published FROM snapshots WHERE source_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1",
+        [source_id],
+    ).fetchone()
+
+
 def latest_snapshot(db: Database, source_id: int) -> StoredSnapshot | None:
     row = db.execute(
         "SELECT id, taken_at, text_hash, text, title, author, published, headlines FROM snapshots "
@@ -93,12 +101,12 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
     result, transition = outcome.result, outcome.transition
     source_id = result.source.id
     with db.atomic():
-        row = _check_row(result, outcome.warc) | {"state": transition.liveness.state}
-        check_id = db["checks"].insert(row).last_pk
-        db["volatile_signatures"].insert_all(
-            ({"source_id": source_id, "signature": s, "learned_at": result.fetched_at} for s in outcome.learned),
-            ignore=True,
-        )
+        check_id = _insert(db, "checks", _check_row(result, outcome.warc) | {"state": transition.liveness.state})
+        if outcome.learned:
+            db["volatile_signatures"].insert_all(
+                ({"source_id": source_id, "signature": s, "learned_at": result.fetched_at} for s in outcome.learned),
+                ignore=True,
+            )
         snapshot_id = None
         if outcome.snapshot is not None:
             extraction, text_hash = outcome.snapshot
@@ -140,8 +148,17 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
         update = _source_update(result, transition.liveness, outcome.next_check_at)
         if outcome.warc is not None and result.raw is not None:
             update["archived_hash"] = body_hash(result.raw.body)
-        db["sources"].update(source_id, update)
+        assignments = ", ".join(f"{column} = ?" for column in update)
+        db.execute(f"UPDATE sources SET {assignments} WHERE id = ?", [*update.values(), source_id])
     return check_id
+
+
+def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
+    """A plain INSERT: on the path of every check, sqlite-utils' table introspection costs
+    more than the write itself. Column names are ours, never from input."""
+    columns = ", ".join(row)
+    cursor = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    return cursor.lastrowid
 
 
 def _check_row(result: FetchResult, warc: WarcLocation | None) -> dict[str, Any]:
