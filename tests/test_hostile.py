@@ -186,12 +186,15 @@ def test_kill_9_during_check_loses_nothing_already_stored(tmp_path, web):
     assert wait_for(lambda: count(tmp_path, "SELECT COUNT(*) FROM checks") >= 6, 60)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    stored = count(tmp_path, "SELECT COUNT(*) FROM checks")
+    with sqlite3.connect(tmp_path / "data" / "citewatch.db") as connection:
+        stored = {row[0] for row in connection.execute("SELECT id FROM checks")}
     assert count(tmp_path, "PRAGMA integrity_check") == "ok"
     for n in range(6):
         web.pages[f"/slow{n}"] = Page(ARTICLE)
     assert run_cli(path, "check").exit_code == 0
     assert count(tmp_path, "SELECT COUNT(*) FROM checks") == 12  # the ones stored before the kill, and the rest once
+    with sqlite3.connect(tmp_path / "data" / "citewatch.db") as connection:
+        assert stored <= {row[0] for row in connection.execute("SELECT id FROM checks")}
     assert count(tmp_path, "SELECT COUNT(*) FROM sources WHERE state = 'new'") == 0
     warcio = str(Path(sys.executable).parent / "warcio")
     for archive in (tmp_path / "data" / "warc").glob("*.warc.gz"):
