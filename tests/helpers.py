@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,16 @@ def write_record(path: Path, slug: str, urls: list[str], **extra: Any) -> Path:
     record.update(extra)
     path.write_text(json.dumps({"site": "https://tracker.example", "generatedAt": "2026-01-01", "record": record}))
     return path
+
+
+def wait_for(condition: Any, seconds: float = 30) -> bool:
+    """Poll `condition` until it holds or `seconds` pass; whether it held."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def closed_port() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_wayback import ACCESS_KEY, SECRET_KEY, FakeWayback
-from helpers import ARTICLE, run_cli, status_json, write_record
+from helpers import ARTICLE, run_cli, status_json, wait_for, write_record
 from smtp_server import SmtpServer
 from webserver import Page, Web
 
@@ -158,15 +158,6 @@ def test_a_dns_answer_that_changes_after_the_check_cannot_reach_a_private_addres
 
 def spawn(path, *args):
     return subprocess.Popen([CITEWATCH, "--config", str(path), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def wait_for(condition, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def count(tmp_path, sql):

@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from helpers import ARTICLE, write_record
+from helpers import ARTICLE, wait_for, write_record
 from webserver import Page
 
 from citewatch.config import settings_from_dict
@@ -43,15 +43,6 @@ def count_checks(tmp_path) -> int:
         return 0
     with sqlite3.connect(database) as connection:
         return connection.execute("SELECT COUNT(*) FROM checks").fetchone()[0]
-
-
-def wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_daemon_checks_on_its_tick_and_stops_on_sigterm(tmp_path, web):
