@@ -254,3 +254,27 @@ def test_tls_failure_is_recorded(config_file, tmp_path, web):
     ingest_and_check(config_file, tmp_path, [url])
     row = status_json(config_file)[url]
     assert (row["state"], row["reason"]) == ("failing", "tls")
+
+
+def test_extraction_in_the_worker_pool_gives_the_same_text(config_file, tmp_path, web, monkeypatch):
+    """Large crawls extract in worker processes; the stored text must not depend on where."""
+    from citewatch.crawler import runner
+
+    web.pages["/a"] = Page(ARTICLE)
+    web.pages["/b"] = Page(ARTICLE.replace("Friday", "Monday"))
+    ingest_and_check(config_file, tmp_path, [web.url("/a")])  # in-process: one source is a small crawl
+    monkeypatch.setattr(runner, "POOL_THRESHOLD", 1)
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/a"), web.url("/b")])
+    run_cli(config_file, "ingest", str(record))
+    settings = load_settings(config_file)
+    assert runner.scrapy_settings(settings, 2)["CITEWATCH_EXTRACT_WORKERS"] == settings.crawl.extract_workers > 0
+    db = open_database(settings.storage.database)
+    (pooled,) = [s for s in sources_to_check(db, utc_now(), everything=True) if s.url.endswith("/b")]
+    assert run_check(settings, [pooled]).checked == 1
+    from citewatch.crawler.extract import ExtractionPool
+
+    assert ExtractionPool._executor is not None  # the pool did the extraction
+    texts = {row["cited_url"]: row["text"] for row in db.query(
+        "SELECT sources.cited_url, snapshots.text FROM snapshots JOIN sources ON sources.id = snapshots.source_id")}
+    db.close()
+    assert texts[web.url("/b")] == texts[web.url("/a")].replace("Friday", "Monday")
