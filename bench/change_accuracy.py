@@ -30,11 +30,11 @@ from corpus import CorpusPage, LoopbackWeb, load_corpus  # noqa: E402
 
 from citewatch.config import CrawlSettings, Settings, StorageSettings  # noqa: E402
 from citewatch.crawler.runner import run_check  # noqa: E402
+from citewatch.crawler.urls import normalize_url  # noqa: E402
 from citewatch.storage.checks import sources_to_check  # noqa: E402
 from citewatch.storage.database import open_database, to_iso, utc_now  # noqa: E402
 from citewatch.storage.ingest import store_record  # noqa: E402
 from citewatch.storage.records import Citation, IncidentRecord  # noqa: E402
-from citewatch.crawler.urls import normalize_url  # noqa: E402
 
 HEADLINES = [
     "Markets rally as inflation cools", "Storm warning for the east coast", "Court hears landmark appeal",

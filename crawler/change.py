@@ -11,7 +11,6 @@ from .extract import normalize_text
 from .fetch import Extraction
 from .noise import meaningful_lines
 
-
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+")
 
 

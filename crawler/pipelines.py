@@ -14,12 +14,12 @@ from citewatch.config import Settings
 from citewatch.storage.archive import WarcArchive
 from citewatch.storage.checks import (
     CheckOutcome,
-    archived_ends,
     StoredSnapshot,
+    archived_ends,
     latest_snapshot,
     load_liveness,
-    snapshot_age,
     save_check,
+    snapshot_age,
     volatile_signatures,
 )
 from citewatch.storage.database import from_iso, open_database
@@ -28,11 +28,12 @@ from .change import Change, describe_change
 from .extract import ExtractionPool, content_hash, extract_content
 from .fetch import Extraction, FetchResult, Verdict, body_hash, result_from_response
 from .liveness import advance, is_permanent_move, judge
-from .probe import HostProber
 from .noise import learn_signatures
+from .probe import HostProber
 from .revisit import ContentAge, next_check_at, parse_published
 
 logger = logging.getLogger(__name__)
+
 
 def needs_extraction(result: FetchResult) -> bool:
     """A good HTML or PDF response whose bytes differ from the last good one."""

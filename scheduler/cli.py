@@ -13,8 +13,8 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Callable, Iterator
 from pathlib import Path
+from typing import Callable, Iterator
 
 import click
 from rich.console import Console
@@ -26,15 +26,15 @@ from citewatch import __version__
 from citewatch.config import CONFIG_ENV_VAR, ConfigError, Settings, load_settings, parse_duration
 from citewatch.crawler.liveness import STATES
 from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
-from citewatch.scheduler.lock import RunLock
-from citewatch.storage.checks import sources_to_check
-from citewatch.storage.database import open_database, to_iso, utc_now
 from citewatch.reports.alerts import send_alerts
 from citewatch.reports.digest import pending_digest
 from citewatch.reports.email import render_message
 from citewatch.reports.linkrot import build_report
 from citewatch.reports.render import FORMATS, write_report
+from citewatch.scheduler.lock import RunLock
 from citewatch.storage.archive import WarcArchive
+from citewatch.storage.checks import sources_to_check
+from citewatch.storage.database import open_database, to_iso, utc_now
 from citewatch.storage.history import (
     archived_at,
     latest_change,
@@ -45,9 +45,9 @@ from citewatch.storage.history import (
 )
 from citewatch.storage.ingest import ingest_records
 from citewatch.storage.records import read_records
+from citewatch.storage.status import incident_exists, source_statuses
 from citewatch.storage.wayback import WaybackClient
 from citewatch.storage.wayback_queue import refresh_archive_links, run_queue
-from citewatch.storage.status import incident_exists, source_statuses
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2

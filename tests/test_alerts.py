@@ -5,11 +5,12 @@ import smtplib
 
 import pytest
 from helpers import ARTICLE, run_cli
-
-from citewatch.reports import alerts
 from lxml import html as lxml_html
 from smtp_server import SmtpServer
 from webserver import Page
+
+from citewatch.reports import alerts
+
 
 class SimulatedCrash(BaseException):
     """The process dying: nothing in citewatch catches it."""

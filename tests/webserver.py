@@ -6,8 +6,8 @@ import gzip
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
 
 
 @dataclass
