@@ -22,6 +22,15 @@ class Change:
     title_changed: bool
 
 
+def has_changed(before: Extraction, after: Extraction, volatile: Iterable[str] = ()) -> bool:
+    """Whether the title or text differ once noise is set aside (see describe_change),
+    without the cost of describing how."""
+    volatile = list(volatile)
+    if _keys(_header(before)) != _keys(_header(after)):
+        return True
+    return _flat(meaningful_lines(before.text, volatile)) != _flat(meaningful_lines(after.text, volatile))
+
+
 def describe_change(before: Extraction, after: Extraction, volatile: Iterable[str] = ()) -> Change | None:
     """The change from `before` to `after`, or None when title and text are the same
     once the noise lines (built-in rules and the source's learned `volatile` signatures)
@@ -31,9 +40,9 @@ def describe_change(before: Extraction, after: Extraction, volatile: Iterable[st
     title_changed = _keys(old_header) != _keys(new_header)
     old_lines = meaningful_lines(before.text, volatile)
     new_lines = meaningful_lines(after.text, volatile)
-    if not title_changed and _flat(old_lines) == _flat(new_lines):
-        return None
     old_keys, new_keys = _keys(old_lines), _keys(new_lines)
+    if not title_changed and "".join(old_keys) == "".join(new_keys):
+        return None
     diff = "".join(
         difflib.unified_diff(
             [*(line + "\n" for line in old_header), "\n", *(line + "\n" for line in old_lines)],

@@ -77,7 +77,7 @@ def extract_pdf(data: bytes) -> Extraction:
 
 
 def page_headlines(tree: HtmlElement) -> dict[str, str]:
-    """The headline as the page states it: its <title>, og:title and first visible <h1>.
+    """The headline as the page states it: its <title>, og:title and first <h1>.
 
     trafilatura reports one title (it may prefer JSON-LD); an edited headline shows up in
     any of these, so each is kept and compared.

@@ -56,15 +56,6 @@ class Extraction:
 
 
 @dataclass(frozen=True)
-class Probe:
-    """How the source's site answers a path that cannot exist."""
-
-    status: int | None
-    final_url: str | None
-    extraction: Extraction | None
-
-
-@dataclass(frozen=True)
 class Verdict:
     """What one fetch says about a source: ok, failure (counts towards dead), blocked
     (the site refuses us, nothing can be told) or moved (same article, new address)."""
@@ -85,15 +76,15 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     elapsed: float | None = None
-    body: bytes = b""
+    body: bytes = b""  # as Scrapy returns it: content encoding undone, charset untouched
+    html: str | None = None  # the page decoded with its own charset, if the response is HTML
     body_hash: str | None = None
     error: str | None = None
     error_detail: str | None = None
-    is_html: bool = False
     retry_after: str | None = None  # the Retry-After header, as sent
     raw: RawExchange | None = None  # the exchange as it went over the wire, for the WARC archive
     extraction: Extraction | None = None
-    probe: Probe | None = None  # the site's answer to a made-up path on the same host
+    not_found_page: Extraction | None = None  # the site's 200 answer to a made-up path, if any
     verdict: Verdict | None = None  # set by the liveness pipeline
     confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
 
@@ -114,8 +105,8 @@ class FetchResult:
         return self.error is None and 200 <= (self.http_status or 0) < 300
 
     @property
-    def html_text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+    def is_html(self) -> bool:
+        return self.html is not None
 
 
 def body_hash(body: bytes) -> str:
@@ -134,9 +125,6 @@ def response_html(response: Response) -> str | None:
 def result_from_response(response: Response, source: SourceToCheck, fetched_at: str) -> FetchResult:
     headers = response.headers
     content_type = _header(headers, b"Content-Type")
-    html = response_html(response)
-    is_html = html is not None
-    body = html.encode("utf-8") if html is not None else response.body
     return FetchResult(
         source=source,
         fetched_at=fetched_at,
@@ -148,9 +136,9 @@ def result_from_response(response: Response, source: SourceToCheck, fetched_at: 
         retry_after=_header(headers, b"Retry-After"),
         last_modified=_header(headers, b"Last-Modified"),
         elapsed=response.meta.get("download_latency"),
-        body=body,
+        body=response.body,
+        html=response_html(response),
         body_hash=body_hash(response.body) if response.status != 304 else source.body_hash,
-        is_html=is_html,
         raw=response.meta.get(RAW_EXCHANGE_KEY),
     )
 

@@ -47,7 +47,7 @@ def judge(result: FetchResult) -> Verdict:
     status = result.http_status or 0
     if status == 429 or (status == 503 and result.retry_after):
         return Verdict("blocked", "rate_limited", retry_after_seconds(result.retry_after, result.fetched_at))
-    page = result.html_text if result.is_html or status >= 400 else ""
+    page = result.html or (result.body.decode("utf-8", "replace") if status >= 400 else "")
     if page and detectors.is_challenge(page):
         return Verdict("blocked", "bot_challenge")
     if status in BLOCKED_STATUSES:
@@ -73,10 +73,8 @@ def _judge_content(result: FetchResult, page: str) -> Verdict:
     if extraction is not None and result.is_html:
         if detectors.says_not_found(extraction):
             return Verdict("failure", "soft_404")
-        probe = result.probe
-        if probe is not None and probe.status == 200 and probe.extraction is not None:
-            if detectors.looks_alike(extraction, probe.extraction):
-                return Verdict("failure", "soft_404")
+        if result.not_found_page is not None and detectors.looks_alike(extraction, result.not_found_page):
+            return Verdict("failure", "soft_404")
     return Verdict("ok")
 
 

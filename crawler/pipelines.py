@@ -24,7 +24,7 @@ from citewatch.storage.checks import (
 )
 from citewatch.storage.database import from_iso, open_database
 
-from .change import Change, describe_change
+from .change import Change, describe_change, has_changed
 from .extract import ExtractionPool, content_hash, extract_content
 from .fetch import Extraction, FetchResult, Verdict, body_hash, result_from_response
 from .liveness import advance, is_permanent_move, judge
@@ -45,7 +45,7 @@ def extract_text(result: FetchResult) -> Extraction:
 
 
 def _content(result: FetchResult) -> str | bytes:
-    return result.html_text if result.is_html else result.body
+    return result.html if result.html is not None else result.body
 
 
 class ExtractPipeline:
@@ -85,7 +85,7 @@ class LivenessPipeline:
 
     async def process_item(self, item: FetchResult) -> FetchResult:
         if item.extraction is not None and item.is_html:
-            item.probe = await self.prober.probe(item.final_url or item.source.url)
+            item.not_found_page = await self.prober.not_found_page(item.final_url or item.source.url)
         item.verdict = judge(item)
         return item
 
@@ -125,7 +125,7 @@ class ConfirmPipeline(_DatabasePipeline):
             return item
         previous = latest_snapshot(self.db, item.source.id)
         volatile = volatile_signatures(self.db, item.source.id)
-        if previous is None or describe_change(previous.extraction, item.extraction, volatile) is None:
+        if previous is None or not has_changed(previous.extraction, item.extraction, volatile):
             return item
         url = item.final_url or item.source.url
         try:
@@ -215,9 +215,12 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
         verdict = Verdict("moved")  # the same article, at a new address
     result.verdict = verdict
     transition = advance(load_liveness(db, result.source.id), verdict, at, settings.dead)
-    # Archived (and synced) before the database refers to it: a crash in between leaves an
-    # unreferenced record, never a reference to nothing.
-    warc = archive.append(result.raw, at) if result.raw is not None and needs_archiving(result) else None
+    # A body unlike the last one archived (a 304 has none) is archived, and synced before the
+    # database refers to it: a crash in between leaves an unreferenced record, never a
+    # reference to nothing.
+    raw_hash = body_hash(result.raw.body) if result.raw is not None and result.raw.body else None
+    archived = raw_hash is not None and raw_hash != result.source.archived_hash
+    warc = archive.append(result.raw, at) if archived and result.raw is not None else None
     outcome = CheckOutcome(
         result,
         transition,
@@ -225,7 +228,7 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
         comparison.snapshot,
         comparison.change,
         comparison.learned,
-        warc,
+        (warc, raw_hash) if warc is not None and raw_hash is not None else None,
         wayback_reason(result, comparison, settings) if verdict.outcome in ("ok", "moved") else None,
     )
     save_check(db, outcome)
@@ -241,9 +244,3 @@ def wayback_reason(result: FetchResult, comparison: ContentComparison, settings:
     if result.source.body_hash is None and result.is_success:
         return "first capture"
     return None
-
-
-def needs_archiving(result: FetchResult) -> bool:
-    """A response with a body unlike the last one archived (a 304 has none)."""
-    raw = result.raw
-    return raw is not None and bool(raw.body) and body_hash(raw.body) != result.source.archived_hash

@@ -16,7 +16,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 
 from .extract import extract_article
-from .fetch import Probe, response_html
+from .fetch import Extraction, response_html
 
 logger = logging.getLogger(__name__)
 
@@ -24,23 +24,23 @@ logger = logging.getLogger(__name__)
 class HostProber:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self._probes: dict[str, asyncio.Future[Probe]] = {}
+        self._probes: dict[str, asyncio.Future[Extraction | None]] = {}
 
-    async def probe(self, url: str) -> Probe:
+    async def not_found_page(self, url: str) -> Extraction | None:
+        """The text of the page the site answers a made-up path with, if it answers 200."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._probes:  # one probe per host, shared by concurrent checks
             self._probes[origin] = asyncio.ensure_future(self._fetch(origin))
         return await asyncio.shield(self._probes[origin])
 
-    async def _fetch(self, origin: str) -> Probe:
+    async def _fetch(self, origin: str) -> Extraction | None:
         url = f"{origin}/{secrets.token_hex(8)}-citewatch-not-found-probe"
         try:
             response = await self.crawler.engine.download_async(Request(url, dont_filter=True))
         except Exception as error:  # any download failure: no probe, judged without it
             logger.info("not-found probe %s failed: %s", url, error)
-            return Probe(None, None, None)
+            return None
         self.crawler.stats.inc_value("citewatch/probes")
         html = response_html(response) if response.status == 200 else None
-        extraction = extract_article(html, response.url) if html is not None else None
-        return Probe(response.status, response.url, extraction)
+        return extract_article(html, response.url) if html is not None else None

@@ -120,9 +120,8 @@ def _citation_rows(db: Database, incident: str | None) -> list[CitationRow]:
         FROM citations c
         JOIN incidents i ON i.slug = c.incident_slug
         JOIN sources s ON s.id = c.source_id
-        LEFT JOIN (SELECT source_id, COUNT(*) AS count, MAX(at) AS last_at, MAX(id) AS last_id
-                   FROM events WHERE kind = 'changed' GROUP BY source_id) AS changed ON changed.source_id = s.id
-        LEFT JOIN events latest ON latest.id = changed.last_id
+        LEFT JOIN source_changes AS changed ON changed.source_id = s.id
+        LEFT JOIN events latest ON latest.id = changed.last_event_id
     """
     params: list[str] = []
     if incident:

@@ -5,6 +5,7 @@ the daemon runs the same jobs on its own timers."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -53,12 +54,11 @@ def check_due(settings: Settings, control: CrawlControl | None = None, on_checke
 
 
 def archive_queue(settings: Settings, max_seconds: float, keep_going: Callable[[], bool] = lambda: True,
-                  sleep: Callable[[float], object] | None = None) -> QueueRun:
+                  sleep: Callable[[float], object] = time.sleep) -> QueueRun:
     db = open_database(settings.storage.database)
     try:
-        options = {"sleep": sleep} if sleep is not None else {}
         run = run_queue(db, settings.wayback, WaybackClient(settings.wayback), max_seconds=max_seconds,
-                        keep_going=keep_going, **options)
+                        keep_going=keep_going, sleep=sleep)
     finally:
         db.close()
     if run.submitted or run.failed or run.paused_until:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from citewatch.crawler.change import Change
-from citewatch.crawler.fetch import Extraction, FetchResult, SourceToCheck, body_hash
+from citewatch.crawler.fetch import Extraction, FetchResult, SourceToCheck
 from citewatch.crawler.liveness import Liveness, Transition
 
 from .archive import WarcLocation
@@ -92,7 +92,7 @@ class CheckOutcome:
     snapshot: tuple[Extraction, str] | None = None  # a new snapshot and its content hash
     change: tuple[Change, StoredSnapshot] | None = None  # the change and the snapshot before it
     learned: set[str] = field(default_factory=set)  # noise signatures learned
-    warc: WarcLocation | None = None  # where the exchange was archived, if it was
+    warc: tuple[WarcLocation, str] | None = None  # where the exchange was archived, and its hash
     wayback_reason: str | None = None  # why to ask the Wayback Machine for a capture, if at all
 
 
@@ -101,7 +101,8 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
     result, transition = outcome.result, outcome.transition
     source_id = result.source.id
     with db.atomic():
-        check_id = _insert(db, "checks", _check_row(result, outcome.warc) | {"state": transition.liveness.state})
+        location = outcome.warc[0] if outcome.warc else None
+        check_id = _insert(db, "checks", _check_row(result, location) | {"state": transition.liveness.state})
         if outcome.learned:
             db["volatile_signatures"].insert_all(
                 ({"source_id": source_id, "signature": s, "learned_at": result.fetched_at} for s in outcome.learned),
@@ -146,8 +147,8 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
         if outcome.wayback_reason is not None:
             enqueue(db, source_id, result.source.url, outcome.wayback_reason, result.fetched_at)
         update = _source_update(result, transition.liveness, outcome.next_check_at)
-        if outcome.warc is not None and result.raw is not None:
-            update["archived_hash"] = body_hash(result.raw.body)
+        if outcome.warc is not None:
+            update["archived_hash"] = outcome.warc[1]
         assignments = ", ".join(f"{column} = ?" for column in update)
         db.execute(f"UPDATE sources SET {assignments} WHERE id = ?", [*update.values(), source_id])
     return check_id
@@ -206,9 +207,10 @@ def _source_update(result: FetchResult, liveness: Liveness, next_check_at: datet
         "http_status": result.http_status,
         "final_url": result.final_url,
     }
-    if liveness.state == "ok":
+    good_answer = result.verdict is not None and result.verdict.outcome in ("ok", "moved")
+    if good_answer:  # not the state: a single 5xx leaves it "ok" without being a good answer
         update["last_ok"] = result.fetched_at
-    if result.is_success and result.verdict is not None and result.verdict.outcome in ("ok", "moved"):
+    if good_answer and result.is_success:
         # Validators and the body hash describe the last good response only, so an error,
         # challenge or soft-404 page never stands in for the article on the next check.
         update.update(etag=result.etag, last_modified=result.last_modified, body_hash=result.body_hash)

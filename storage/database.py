@@ -233,6 +233,17 @@ def m008_job_runs(db: Database) -> None:
     db["job_runs"].create({"name": str, "last_run_at": str}, pk="name")
 
 
+@MIGRATIONS()
+def m009_source_changes_view(db: Database) -> None:
+    """Per source, how many meaningful changes, the last one's time and event: one
+    definition for status, reports and anything else that counts changes."""
+    db.create_view(
+        "source_changes",
+        "SELECT source_id, COUNT(*) AS count, MAX(at) AS last_at, MAX(id) AS last_event_id "
+        "FROM events WHERE kind = 'changed' GROUP BY source_id",
+    )
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
     path = Path(path)

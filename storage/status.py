@@ -59,10 +59,7 @@ def source_statuses(db: Database, incident: str | None = None, state: str | None
                (SELECT json_group_array(DISTINCT incident_slug) FROM citations WHERE source_id = s.id),
                s.next_check_at
         FROM sources s
-        LEFT JOIN (
-            SELECT source_id, COUNT(*) AS count, MAX(at) AS last_at
-            FROM events WHERE kind = 'changed' GROUP BY source_id
-        ) AS changed ON changed.source_id = s.id
+        LEFT JOIN source_changes AS changed ON changed.source_id = s.id
         WHERE {' AND '.join(conditions)}
         ORDER BY s.id
         """,

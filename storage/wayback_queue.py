@@ -54,7 +54,7 @@ def run_queue(
     settings: WaybackSettings,
     client: WaybackClient,
     clock: Callable[[], datetime] = utc_now,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
     max_seconds: float = 300,
     keep_going: Callable[[], bool] = lambda: True,
 ) -> QueueRun:

@@ -144,3 +144,15 @@ def test_no_signature_is_learned_for_a_long_line_of_article_text():
     assert learn_signatures("READ MORE: Storm warning", "READ MORE: Rail strike") == set()  # built in
     assert learn_signatures("TOP STORY | Storm warning", "TOP STORY | Rail strike") == {"prefix:TOP STORY |"}
     assert learn_signatures("Page built at 10:42:17", "Page built at 10:42:19") == {"shape:Page built at #:#:#"}
+
+
+def test_has_changed_agrees_with_describe_change():
+    from citewatch.crawler.change import describe_change, has_changed
+    from citewatch.crawler.extract import extract_article
+
+    before = extract_article(ARTICLE, "http://x/")
+    variants = [REAL_EDITS[kind](ARTICLE) for kind in REAL_EDITS] + [PAGE_NOISE[kind](ARTICLE) for kind in PAGE_NOISE]
+    for html in variants:
+        after = extract_article(html, "http://x/")
+        assert has_changed(before, after) == (describe_change(before, after) is not None)
+    assert any(has_changed(before, extract_article(REAL_EDITS[kind](ARTICLE), "http://x/")) for kind in REAL_EDITS)

@@ -196,9 +196,11 @@ def test_a_single_5xx_that_clears_leaves_the_source_ok(checker, web):
     url = web.url("/article")
     checker.cite(url)
     checker.check()
+    last_good = checker.source(url)["last_ok"]
     web.pages["/article"] = Page("<h1>Internal Server Error</h1>", status=500)
     checker.check(timedelta(days=1))
     assert state(checker, url) == ("ok", "http_5xx")
+    assert checker.source(url)["last_ok"] == last_good  # the error was not a good answer
     web.pages["/article"] = Page(ARTICLE)
     checker.check(timedelta(hours=6))
     assert state(checker, url) == ("ok", None) and checker.source(url)["failure_count"] == 0
@@ -218,6 +220,7 @@ def test_permanent_redirect_to_the_same_article_is_moved(checker, web):
     checker.check(timedelta(days=1))
     row = checker.status(url)
     assert (row["state"], row["final_url"], row["changes"]) == ("moved", web.url("/news/2025/story-renamed"), 0)
+    assert checker.source(url)["last_ok"] == row["last_checked"]  # the article answered, at its new address
     (kind, detail), = checker.events(url)
     assert kind == "moved" and detail["final_url"] == web.url("/news/2025/story-renamed")
     checker.check(timedelta(days=1))
