@@ -41,7 +41,7 @@ class SourceToCheck:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
-    archived_hash: str | None = None  # of the raw bytes last written to the WARC archive
+    archived_hash: str | None = None  # body_hash of the version last written to the WARC archive
 
 
 @dataclass

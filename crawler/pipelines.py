@@ -26,7 +26,7 @@ from citewatch.storage.database import from_iso, open_database
 
 from .change import Change, describe_change, has_changed
 from .extract import ExtractionPool, content_hash, extract_content
-from .fetch import Extraction, FetchResult, Verdict, body_hash, result_from_response
+from .fetch import Extraction, FetchResult, Verdict, result_from_response
 from .liveness import advance, is_permanent_move, judge
 from .noise import learn_signatures
 from .probe import HostProber
@@ -217,10 +217,11 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
     transition = advance(load_liveness(db, result.source.id), verdict, at, settings.dead)
     # A body unlike the last one archived (a 304 has none) is archived, and synced before the
     # database refers to it: a crash in between leaves an unreferenced record, never a
-    # reference to nothing.
-    raw_hash = body_hash(result.raw.body) if result.raw is not None and result.raw.body else None
-    archived = raw_hash is not None and raw_hash != result.source.archived_hash
-    warc = archive.append(result.raw, at) if archived and result.raw is not None else None
+    # reference to nothing. Bodies compare decoded: a server that gzips on the fly sends
+    # new bytes (the gzip header's timestamp) for the same page.
+    raw = result.raw
+    new_body = raw is not None and bool(raw.body) and result.body_hash != result.source.archived_hash
+    warc = archive.append(raw, at) if raw is not None and new_body else None
     outcome = CheckOutcome(
         result,
         transition,
@@ -228,7 +229,7 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
         comparison.snapshot,
         comparison.change,
         comparison.learned,
-        (warc, raw_hash) if warc is not None and raw_hash is not None else None,
+        (warc, result.body_hash) if warc is not None else None,
         wayback_reason(result, comparison, settings) if verdict.outcome in ("ok", "moved") else None,
     )
     save_check(db, outcome)

@@ -37,7 +37,7 @@ def test_every_new_version_is_archived_as_received_and_passes_warcio(config_file
     web.pages["/chunked"] = Page(ARTICLE, chunked=True)
     url = web.url("/article")
     check(config_file, tmp_path, [url, web.url("/chunked")])
-    assert run_cli(config_file, "check", "--all").exit_code == 0  # same bytes: nothing new archived
+    assert run_cli(config_file, "check", "--all").exit_code == 0  # the same page, gzipped anew: nothing new archived
     web.pages["/article"] = Page(ARTICLE.replace("$5 billion", "$4 billion"), gzip=True)
     assert run_cli(config_file, "check", "--all").exit_code == 0
 

@@ -19,7 +19,7 @@ class Page:
     delay: float = 0.0  # seconds before answering
     etag: str | None = None  # answer 304 to a matching If-None-Match
     last_modified: str | None = None  # answer 304 to a matching If-Modified-Since
-    gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip)
+    gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip), freshly each time
     chunked: bool = False  # send the body in chunks (Transfer-Encoding: chunked)
 
     served: int = 0
@@ -57,7 +57,7 @@ class Web:
                     return
                 data = page.data()
                 if page.gzip:
-                    data = gzip.compress(data)
+                    data = gzip.compress(data, mtime=time.time() + page.served)  # new bytes each time
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
                 if page.gzip:
