@@ -51,7 +51,9 @@ def _text(element: HtmlElement) -> str:
 
 def article_paragraphs(tree: HtmlElement, page: CorpusPage) -> list[HtmlElement]:
     """<p> elements whose text stands once in the ground-truth article and once on the page:
-    editing one of two copies (a pull quote, a caption repeating the lede) is no clear edit."""
+    editing one of two copies (a pull quote, a caption repeating the lede) is no clear edit.
+    Captions of embedded photos and videos are left out: they describe the media, not the
+    article, and citewatch does not watch them (a video player's caption rotates)."""
     article = " ".join(page.article.split())
     visible = " ".join(
         " ".join(node.split())
@@ -60,8 +62,15 @@ def article_paragraphs(tree: HtmlElement, page: CorpusPage) -> list[HtmlElement]
     return [
         p
         for p in tree.iter("p")
-        if len(_text(p)) >= 60 and article.count(_text(p)) == 1 and visible.count(_text(p)) == 1
+        if len(_text(p)) >= 60 and article.count(_text(p)) == 1 and visible.count(_text(p)) == 1 and not _in_caption(p)
     ]
+
+
+def _in_caption(element: HtmlElement) -> bool:
+    return any(
+        ancestor.tag in ("figure", "figcaption") or "caption" in (ancestor.get("class") or "").lower()
+        for ancestor in element.iterancestors()
+    )
 
 
 def _middle(items: list[HtmlElement]) -> HtmlElement | None:
@@ -179,8 +188,9 @@ def page_chrome(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool
 
 
 def in_body_noise(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
-    """Rotating teasers, relative times and counters between the article's paragraphs."""
-    paragraphs = article_paragraphs(tree, page)
+    """Rotating teasers, relative times and counters between the article's paragraphs
+    (never between a paragraph and text that follows it inline, as in a tweet's byline)."""
+    paragraphs = [p for p in article_paragraphs(tree, page) if not (p.tail or "").strip()]
     if len(paragraphs) < 2:
         return False
     widgets = [

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from trafilatura.utils import load_html
 
 from .fetch import Extraction
+from .mending import prepare_tree, restore_left_out_paragraphs
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def extract_article(html: str, url: str) -> Extraction:
     tree = load_html(_WHITESPACE.sub(" ", html))
     if tree is None:
         return Extraction(text="")
+    prepare_tree(tree)
     try:
         document = trafilatura.bare_extraction(
             tree,  # trafilatura works on a copy
@@ -56,7 +58,7 @@ def extract_article(html: str, url: str) -> Extraction:
     if document is None:
         return Extraction(text="", headlines=headlines)
     return Extraction(
-        text=normalize_text(document.text or ""),
+        text=normalize_text(restore_left_out_paragraphs(tree, document.text or "")),
         title=_clean(document.title),
         author=_clean(document.author),
         published=_clean(document.date),

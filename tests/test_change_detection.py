@@ -4,7 +4,13 @@ import re
 
 import pytest
 from helpers import ARTICLE, run_cli, status_json, write_record
+from lxml.html import document_fromstring
 from webserver import Page
+
+from citewatch.crawler.change import describe_change, has_changed
+from citewatch.crawler.extract import extract_article
+from citewatch.crawler.mending import prepare_tree, restore_left_out_paragraphs
+from citewatch.crawler.noise import learn_signatures
 
 PARAGRAPH_2 = "The same memo rescinds the humanitarian demining programme"
 
@@ -115,6 +121,30 @@ def test_a_real_edit_among_in_body_noise_still_alerts_and_the_diff_shows_only_th
     assert "READ MORE" not in diff and "comments" not in diff and "minutes ago" not in diff
 
 
+# An older site's template: the whole article in one cell of a layout table.
+TABLE_LAYOUT = ARTICLE.replace(
+    "<article>", '<table><tr><td class="menu"><a href="/world">World</a></td><td><div>'
+).replace("</article>", "</div></td></tr></table>")
+
+
+def test_an_article_in_a_layout_table_keeps_its_paragraphs_apart(config_file, tmp_path, web):
+    """Extraction would give the whole cell as one line: the rotating teaser would then sit
+    inside a line of article text, where no noise rule can set it aside."""
+    web.pages["/article"] = Page(lambda n: with_in_body_noise(n, TABLE_LAYOUT))
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/article")])
+    run_cli(config_file, "ingest", str(record))
+    for _ in range(3):
+        assert run_cli(config_file, "check", "--all").exit_code == 0
+    assert status_json(config_file)[web.url("/article")]["changes"] == 0
+    web.pages["/article"] = Page(lambda n: with_in_body_noise(n, REAL_EDITS["one number"](TABLE_LAYOUT)))
+    run_cli(config_file, "check", "--all")
+    assert status_json(config_file)[web.url("/article")]["changes"] == 1
+    diff = run_cli(config_file, "diff", web.url("/article")).output
+    paragraph = "{} more than ${} billion to help 125 countries clear unexploded mines and other remnants of war."
+    start = "The same memo rescinds the humanitarian demining programme, which had provided"
+    assert f"\n-{paragraph.format(start, 5)}\n+{paragraph.format(start, 3)}\n" in diff  # one paragraph per line
+
+
 def test_history_lists_checks_and_their_events(config_file, tmp_path, web):
     check_twice(config_file, tmp_path, web, ARTICLE, REAL_EDITS["paragraph added"](ARTICLE))
     output = run_cli(config_file, "history", web.url("/article")).output
@@ -135,8 +165,6 @@ def test_diff_and_history_of_unknown_url_exit_2(config_file):
 def test_no_signature_is_learned_for_a_long_line_of_article_text():
     """Noise inside a long line (an article laid out in one table cell) must not teach a
     signature that would hide later edits of that whole line."""
-    from citewatch.crawler.noise import learn_signatures
-
     article = " ".join(f"Sentence {n} of the only paragraph, which runs on and on." for n in range(10))
     first = f"{article} Updated 3 minutes ago"
     second = f"{article} Updated 4 minutes ago"
@@ -147,12 +175,48 @@ def test_no_signature_is_learned_for_a_long_line_of_article_text():
 
 
 def test_has_changed_agrees_with_describe_change():
-    from citewatch.crawler.change import describe_change, has_changed
-    from citewatch.crawler.extract import extract_article
-
     before = extract_article(ARTICLE, "http://x/")
     variants = [REAL_EDITS[kind](ARTICLE) for kind in REAL_EDITS] + [PAGE_NOISE[kind](ARTICLE) for kind in PAGE_NOISE]
     for html in variants:
         after = extract_article(html, "http://x/")
         assert has_changed(before, after) == (describe_change(before, after) is not None)
     assert any(has_changed(before, extract_article(REAL_EDITS[kind](ARTICLE), "http://x/")) for kind in REAL_EDITS)
+
+
+SPLIT_BODY = """<html><body><main><h1>Headline</h1>
+<div class="article__body"><p>First paragraph of the article, which extraction kept.</p>
+<p>Second paragraph of the article, which extraction kept as well.</p></div>
+<div class="ad"><p>Advertisement: a paragraph in a container of another kind.</p></div>
+<div class="article__body"><p>Third paragraph, in the second part of the split body.</p>
+<p>Fourth, where <a href="/a">a link</a> sits <a href="/b">inside the sentence</a> of the article.</p>
+<p><a href="/related">Related: another story entirely, mostly a link</a></p>
+<p>Fifth and last paragraph of the article.</p></div>
+<aside><div class="article__body"><p>A teaser in an aside, a container of the same name.</p></div></aside>
+</main></body></html>"""
+
+
+def test_paragraphs_left_out_of_the_article_containers_are_put_back_in_place():
+    """trafilatura takes the first of an article body split around ads (as some magazines
+    lay it out) and drops paragraphs thick with links; both are put back, links lists not."""
+    extracted = "Headline\nFirst paragraph of the article, which extraction kept.\nSecond paragraph of the article, which extraction kept as well."
+    restored = restore_left_out_paragraphs(document_fromstring(SPLIT_BODY), extracted)
+    assert restored.splitlines() == [
+        "Headline",
+        "First paragraph of the article, which extraction kept.",
+        "Second paragraph of the article, which extraction kept as well.",
+        "Third paragraph, in the second part of the split body.",
+        "Fourth, where a link sits inside the sentence of the article.",
+        "Fifth and last paragraph of the article.",
+    ]
+    complete = "\n".join(restored.splitlines()[:4] + ["Fourth, where a link sits", "inside the sentence of the article."] + restored.splitlines()[5:])
+    assert restore_left_out_paragraphs(document_fromstring(SPLIT_BODY), complete) == complete  # nothing twice
+
+
+def test_scripts_and_styles_go_before_extraction_but_json_ld_metadata_stays():
+    json_ld = '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2024-03-05"}</script>'
+    tree = document_fromstring(f"<html><head>{json_ld}<style>p {{}}</style></head><body><p>Before<script>var x = 1;</script> after.</p></body></html>")
+    prepare_tree(tree)
+    assert tree.xpath("//script/@type") == ["application/ld+json"] and not tree.xpath("//style")
+    assert tree.findtext(".//p") == "Before after."
+    page = ARTICLE.replace('<meta property="article:published_time" content="2025-12-19T10:00:00Z">', json_ld)
+    assert extract_article(page, "http://x/").published == "2024-03-05"

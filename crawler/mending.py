@@ -1,0 +1,98 @@
+"""Mending the page around trafilatura, where it misreads real news pages.
+
+Change detection can only see the article text that extraction returns: a paragraph left
+out is an edit nobody hears of, script source let in is a false alert. Three mends, each
+measured on the real pages of the article-extraction corpus (bench/change_accuracy.py):
+
+- scripts and styles are removed before extraction: with favor_recall, trafilatura's
+  fallback can return a <script>'s source as text when the page around it changes;
+- layout tables (cells holding paragraphs) become plain blocks, so that an article laid
+  out in one table cell keeps its paragraphs instead of becoming one long line;
+- paragraphs trafilatura left out of the very containers it took the article from (an
+  article body split into several containers around ads, a paragraph thick with links)
+  are put back in their place, unless they are mostly links ("related" teasers).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from lxml.html import HtmlElement
+
+_LAYOUT_CELL_CONTENT = ".//p | .//h1 | .//h2 | .//h3 | .//blockquote | .//article"  # none of a data table's
+_TABLE_PARTS = "./thead | ./tbody | ./tfoot | ./caption | ./tr | ./*/tr | ./tr/td | ./tr/th | ./*/tr/td | ./*/tr/th"
+_OUTSIDE_ARTICLE = {"nav", "header", "footer", "aside", "form", "figcaption"}
+# A container is the article's when this many of its paragraphs were extracted: one alone
+# can be a coincidence (a caption repeating the lede).
+MIN_EXTRACTED_IN_CONTAINER = 2
+LINK_LIST_SHARE = 0.8  # of a paragraph's text in links, beyond which it is a teaser
+
+
+def prepare_tree(tree: HtmlElement) -> None:
+    """Remove scripts and styles (JSON-LD stays: it carries the metadata) and unwrap
+    layout tables, in place."""
+    for element in tree.xpath("//script[not(contains(@type, 'json'))] | //style"):
+        element.drop_tree()  # keeps the text after it
+    for table in list(tree.iter("table")):
+        parts = table.xpath(_TABLE_PARTS)
+        cells = [part for part in parts if part.tag in ("td", "th")]
+        if any(cell.xpath(_LAYOUT_CELL_CONTENT) for cell in cells):
+            for element in (table, *parts):
+                element.tag = "div"
+
+
+def restore_left_out_paragraphs(tree: HtmlElement, text: str) -> str:
+    """`text` (one paragraph per line) with the paragraphs trafilatura left out of the
+    containers it extracted from, each put back after the paragraph it follows on the page."""
+    lines = text.splitlines()
+    keys = [_key(line) for line in lines]
+    flat = "".join(keys)
+    paragraphs = [(p, _key(p.text_content())) for p in _body_paragraphs(tree)]
+    extracted = Counter(_container(p) for p, key in paragraphs if key and key in flat)
+    article = {container for container, count in extracted.items() if count >= MIN_EXTRACTED_IN_CONTAINER}
+    inserts: dict[int, list[str]] = {}
+    position = -1  # the line of the last extracted paragraph seen, in page order
+    for paragraph, key in paragraphs:
+        if not key or _container(paragraph) not in article or _is_link_list(paragraph, key):
+            continue
+        found = _line_holding(keys, key, position)
+        if found is not None:
+            position = found
+        elif key not in flat:  # (a paragraph broken over lines was extracted too)
+            inserts.setdefault(position, []).append(" ".join(paragraph.text_content().split()))
+    if not inserts:
+        return text
+    mended = inserts.get(-1, [])
+    for index, line in enumerate(lines):
+        mended += [line, *inserts.get(index, [])]
+    return "\n".join(mended)
+
+
+def _body_paragraphs(tree: HtmlElement) -> Iterator[HtmlElement]:
+    for paragraph in tree.iter("p"):
+        if not any(ancestor.tag in _OUTSIDE_ARTICLE for ancestor in paragraph.iterancestors()):
+            yield paragraph
+
+
+def _container(paragraph: HtmlElement) -> tuple[str, str]:
+    """Containers of the same template (tag and class) count as one: a body split in parts."""
+    parent = paragraph.getparent()
+    return (parent.tag, parent.get("class") or "") if parent is not None else ("", "")
+
+
+def _is_link_list(paragraph: HtmlElement, key: str) -> bool:
+    """A paragraph that is mostly links: "related" teasers, not article text."""
+    linked = sum(len(_key(link.text_content())) for link in paragraph.iter("a"))
+    return linked >= LINK_LIST_SHARE * len(key)
+
+
+def _line_holding(keys: list[str], key: str, after: int) -> int | None:
+    for index in (*range(after + 1, len(keys)), *range(0, after + 1)):
+        if key in keys[index]:
+            return index
+    return None
+
+
+def _key(text: str) -> str:
+    return "".join(text.split())
