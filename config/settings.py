@@ -134,6 +134,7 @@ class CrawlSettings:
     )
     allow_private_addresses: bool = _setting(False, _boolean)
     extract_workers: int = _setting(os.cpu_count() or 1, _non_negative_int)  # 0: extract in the crawl's own process
+    processes: int = _setting(os.cpu_count() or 1, _positive_int)  # crawl processes for big crawls, split by host
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,14 @@ class ExtractionPool:
         return cls._executor
 
     @classmethod
+    def shutdown(cls) -> None:
+        """Stop the workers; a multiprocessing child must, or it waits for them forever
+        when it exits."""
+        if cls._executor is not None:
+            cls._executor.shutdown()
+            cls._executor = None
+
+    @classmethod
     async def extract(cls, workers: int, is_html: bool, content: str | bytes, url: str) -> Extraction:
         loop = asyncio.get_running_loop()
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -24,6 +25,7 @@ from .capture import RawCapture
 from .fetch import SourceToCheck
 from .guard import AddressGuardMiddleware, PrivateAddressFilter
 from .pipelines import ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
+from .shards import SHARD_THRESHOLD, ChildShards, shard_settings, split_by_host
 from .spider import CheckSpider
 
 logger = logging.getLogger(__name__)
@@ -52,8 +54,34 @@ class CheckSummary:
             store_errors=stats.get("citewatch/store_errors", 0),
         )
 
+    @classmethod
+    def added_up(cls, summaries: list["CheckSummary"]) -> "CheckSummary":
+        """The summary of a crawl split in shards."""
+        states: Counter[str] = Counter()
+        for summary in summaries:
+            states.update(summary.states)
+        return cls(
+            checked=sum(summary.checked for summary in summaries),
+            changed=sum(summary.changed for summary in summaries),
+            states=dict(states),
+            store_errors=sum(summary.store_errors for summary in summaries),
+        )
+
 
 POOL_THRESHOLD = 64  # smaller crawls extract in-process: starting workers would cost more
+
+
+# Middlewares for crawls that follow links, which ours never does (one request per cited
+# URL): they only cost time on every request.
+_UNUSED_DOWNLOADER_MIDDLEWARES: dict[str, None] = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+}
+_UNUSED_SPIDER_MIDDLEWARES: dict[str, None] = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
 
 
 def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
@@ -87,7 +115,14 @@ def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
             "scrapy.extensions.remote_control.RemoteControl": None,
             RawCapture: 100,
         },
-        "DOWNLOADER_MIDDLEWARES": {AddressGuardMiddleware: 10},
+        "DOWNLOADER_MIDDLEWARES": {AddressGuardMiddleware: 10, **_UNUSED_DOWNLOADER_MIDDLEWARES},
+        "SPIDER_MIDDLEWARES": _UNUSED_SPIDER_MIDDLEWARES,
+        # Each of these costs every request something, for nothing a revisit needs: the
+        # spider's callbacks are ours (no return-value check, which parses their source
+        # each time), and nothing reads per-request download stats.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
+        "DOWNLOADER_STATS": False,
+        "MEMUSAGE_ENABLED": False,
         # Only http and https: no file://, ftp://, s3:// or data: even through a redirect.
         "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
         "ITEM_PIPELINES": {ExtractPipeline: 100, LivenessPipeline: 120, ConfirmPipeline: 150, StorePipeline: 200},
@@ -107,6 +142,7 @@ class CrawlControl:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: tuple[AsyncCrawlerRunner, asyncio.AbstractEventLoop] | None = None
+        self._stop_children: Callable[[], None] | None = None
         self.stopped = False
 
     def stop(self) -> None:
@@ -115,6 +151,15 @@ class CrawlControl:
             if self._running is not None:
                 runner, loop = self._running
                 asyncio.run_coroutine_threadsafe(runner.stop(), loop)
+            if self._stop_children is not None:
+                self._stop_children()
+
+    def _attach_children(self, stop: Callable[[], None] | None) -> None:
+        """Record how to stop the crawl's child processes (called at once if already stopped)."""
+        with self._lock:
+            self._stop_children = stop
+            if self.stopped and stop is not None:
+                stop()
 
     def _attach(self, runner: AsyncCrawlerRunner | None, loop: asyncio.AbstractEventLoop | None = None) -> bool:
         """Record the running crawl; False if a stop was already asked for."""
@@ -132,10 +177,41 @@ def run_check(
 ) -> CheckSummary:
     """Fetch `sources`, store every outcome, and return a summary. Blocks until done.
 
-    `on_checked` is called (from the crawl's thread) after each source is stored.
+    `on_checked` is called (from a crawl thread) after each source is stored. A crawl of
+    SHARD_THRESHOLD sources or more is split by host over `crawl.processes` processes
+    (see crawler.shards): `clock` then goes to child processes, so it must be picklable.
     """
     if not sources:
         return CheckSummary()
+    control = control or CrawlControl()
+    shards = split_by_host(sources, settings.crawl.processes) if len(sources) >= SHARD_THRESHOLD else [sources]
+    if len(shards) == 1:
+        return _crawl(settings, sources, clock, control, on_checked)
+    share = shard_settings(settings, len(shards))
+    children = ChildShards(share, shards[1:], clock)
+    children.start()
+    control._attach_children(children.stop)
+    relayed = threading.Event()
+    relay = children.relay_progress(on_checked, relayed) if on_checked is not None else None
+    try:
+        own = _crawl(share, shards[0], clock, control, on_checked)
+    finally:
+        summaries = children.join()
+        control._attach_children(None)
+        relayed.set()
+        if relay is not None:
+            relay.join()
+    return CheckSummary.added_up([own, *summaries])
+
+
+def _crawl(
+    settings: Settings,
+    sources: list[SourceToCheck],
+    clock: Callable[[], datetime],
+    control: CrawlControl,
+    on_checked: Callable[[], None] | None,
+) -> CheckSummary:
+    """One Scrapy crawl of `sources` on this process's reactor."""
     loop = _reactor_event_loop()
     assert _address_filter is not None
     _address_filter.allow_private = settings.crawl.allow_private_addresses  # one crawl at a time per process
@@ -143,7 +219,6 @@ def run_check(
     crawler = runner.create_crawler(CheckSpider)
     if on_checked is not None:
         crawler.signals.connect(lambda **_: on_checked(), signal=signals.item_scraped, weak=False)
-    control = control or CrawlControl()
     if not control._attach(runner, loop):
         return CheckSummary()
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -7,7 +8,7 @@ import pytest
 from helpers import ARTICLE, closed_port, run_cli, status_json, write_record
 from webserver import Page
 
-from citewatch.config import load_settings
+from citewatch.config import Settings, load_settings
 from citewatch.crawler import pipelines
 from citewatch.crawler.runner import run_check
 from citewatch.storage.checks import sources_to_check
@@ -278,3 +279,65 @@ def test_extraction_in_the_worker_pool_gives_the_same_text(config_file, tmp_path
         "SELECT sources.cited_url, snapshots.text FROM snapshots JOIN sources ON sources.id = snapshots.source_id")}
     db.close()
     assert texts[web.url("/b")] == texts[web.url("/a")].replace("Friday", "Monday")
+
+
+def test_split_by_host_keeps_each_host_in_one_shard_and_balances():
+    from citewatch.crawler.fetch import SourceToCheck
+    from citewatch.crawler.shards import split_by_host
+
+    hosts = {"a.example": 6, "b.example": 4, "C.example": 2, "c.example": 1, "d.example": 2}
+    sources = [SourceToCheck(n, f"https://{host}/{n}") for host, count in hosts.items() for n in range(count)]
+    shards = split_by_host(sources, 2)
+    assert sorted(len(shard) for shard in shards) == [7, 8]
+    for host in ("a.example", "b.example", "c.example", "d.example"):
+        assert sum(any(host in s.url.lower() for s in shard) for shard in shards) == 1
+    assert split_by_host(sources[:2], 4) == [sources[:2]]  # one host: one shard, no empty ones
+
+
+def sharded_sources(config_file: Path, tmp_path: Path, web, per_host: int = 2) -> list:
+    """Sources on two hosts (127.0.0.1 and localhost: one server, two host names)."""
+    paths = [f"/p{n}" for n in range(per_host)]
+    for path in paths:
+        web.pages[path] = Page(ARTICLE.replace("Friday", path))
+    port = web.url("/").split(":")[2].split("/")[0]
+    urls = [f"http://{host}:{port}{path}" for host in ("127.0.0.1", "localhost") for path in paths]
+    record = write_record(tmp_path / "record.json", "incident", urls)
+    assert run_cli(config_file, "ingest", str(record)).exit_code == 0
+    db = open_database(config_file.parent / "data" / "citewatch.db")
+    try:
+        return sources_to_check(db, utc_now(), everything=True)
+    finally:
+        db.close()
+
+
+def two_processes(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, crawl=dataclasses.replace(settings.crawl, processes=2))
+
+
+def test_a_big_crawl_is_split_by_host_over_processes_and_every_check_stored(config_file, tmp_path, web, monkeypatch):
+    from citewatch.crawler import runner
+
+    """Enough sources that each shard extracts in its own worker pool: a child process must
+    shut its pool down, or it never exits."""
+    per_host = runner.POOL_THRESHOLD
+    sources = sharded_sources(config_file, tmp_path, web, per_host)
+    monkeypatch.setattr(runner, "SHARD_THRESHOLD", 1)
+    settings = two_processes(load_settings(config_file))
+    progress = []
+    summary = run_check(settings, sources, on_checked=lambda: progress.append(1))
+    assert summary.checked == 2 * per_host and summary.states == {"ok": 2 * per_host}  # half from the child
+    assert len(progress) == 2 * per_host  # the child's checks reported too
+    for source in sources:
+        assert [row["outcome"] for row in checks(config_file, source.url)] == ["fetched"]
+
+
+def test_stopping_a_sharded_crawl_stops_its_children(config_file, tmp_path, web, monkeypatch):
+    from citewatch.crawler import runner
+
+    sources = sharded_sources(config_file, tmp_path, web)
+    monkeypatch.setattr(runner, "SHARD_THRESHOLD", 1)
+    settings = two_processes(load_settings(config_file))
+    control = runner.CrawlControl()
+    control.stop()
+    assert run_check(settings, sources, control=control).checked == 0
+    assert all(checks(config_file, source.url) == [] for source in sources)

@@ -1,0 +1,142 @@
+"""Big crawls split by host over processes, so that every core fetches.
+
+One Scrapy crawl runs on one thread, and on a revisit pass (304s, bytes unchanged, no
+extraction) that thread is the bottleneck: a few hundred sources a second. A crawl of at
+least SHARD_THRESHOLD sources is split into `crawl.processes` shards by host, so that a
+host's requests all come from one process and the per-host politeness settings still
+hold. One shard runs in this process, the others in fresh child processes ("spawn": this
+process has threads); each stores its own checks in the shared database (SQLite in WAL
+mode, one transaction per check) and archive (WARC appends are locked).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import queue
+import signal
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable
+from urllib.parse import urlsplit
+
+from citewatch.config import Settings
+
+from .fetch import SourceToCheck
+
+if TYPE_CHECKING:
+    from .runner import CheckSummary
+
+logger = logging.getLogger(__name__)
+
+SHARD_THRESHOLD = 1000  # smaller crawls run in one process: a child costs a second to start
+PROGRESS_INTERVAL = 0.2  # seconds between reports of the children's progress
+
+
+def split_by_host(sources: list[SourceToCheck], count: int) -> list[list[SourceToCheck]]:
+    """`count` shards of about equal size, each host's sources all in one shard."""
+    by_host: dict[str, list[SourceToCheck]] = {}
+    for source in sources:
+        by_host.setdefault(urlsplit(source.url).netloc.lower(), []).append(source)
+    shards: list[list[SourceToCheck]] = [[] for _ in range(count)]
+    for host_sources in sorted(by_host.values(), key=len, reverse=True):
+        min(shards, key=len).extend(host_sources)
+    return [shard for shard in shards if shard]
+
+
+def shard_settings(settings: Settings, shards: int) -> Settings:
+    """Each shard's share of the crawl (its concurrency and extraction workers divided),
+    as one process that splits no further."""
+    crawl = settings.crawl
+    return dataclasses.replace(
+        settings,
+        crawl=dataclasses.replace(
+            crawl,
+            processes=1,
+            concurrency=max(1, crawl.concurrency // shards),
+            extract_workers=max(1, crawl.extract_workers // shards) if crawl.extract_workers else 0,
+        ),
+    )
+
+
+class ChildShards:
+    """Shards crawling in child processes: started, stopped on request, their progress
+    relayed and their summaries collected."""
+
+    def __init__(self, settings: Settings, shards: list[list[SourceToCheck]], clock: Callable[[], datetime]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._checked = context.Value("l", 0)
+        self._results = context.Queue()
+        self._processes = [
+            context.Process(
+                target=_run_child,
+                args=(settings, shard, clock, self._stop, self._checked, self._results),
+                name=f"citewatch-shard-{number + 1}",
+            )
+            for number, shard in enumerate(shards)
+        ]
+
+    def start(self) -> None:
+        for process in self._processes:
+            process.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def relay_progress(self, on_checked: Callable[[], None], done: threading.Event) -> threading.Thread:
+        """Call `on_checked` once per source the children store, until `done` is set."""
+
+        def relay() -> None:
+            reported = 0
+            while True:
+                finished = done.wait(PROGRESS_INTERVAL)
+                checked = self._checked.value
+                for _ in range(checked - reported):
+                    on_checked()
+                reported = checked
+                if finished:
+                    return
+
+        thread = threading.Thread(target=relay, name="citewatch-shard-progress", daemon=True)
+        thread.start()
+        return thread
+
+    def join(self) -> list[CheckSummary]:
+        """Wait for the children; the summaries of those that finished."""
+        summaries = []
+        # Read while they run: a child exits only once what it put is read.
+        while any(process.is_alive() for process in self._processes) or not self._results.empty():
+            try:
+                summaries.append(self._results.get(timeout=PROGRESS_INTERVAL))
+            except queue.Empty:
+                pass
+        for process in self._processes:
+            process.join()
+            if process.exitcode != 0:
+                logger.error("%s ended with exit code %s: its sources not yet stored stay due", process.name, process.exitcode)
+        return summaries
+
+
+def _run_child(settings, sources, clock, stop, checked, results) -> None:  # type: ignore[no-untyped-def]
+    """A shard's crawl, in a child process: stops when `stop` is set, counts each source
+    stored in `checked`, and puts its summary in `results`."""
+    from .extract import ExtractionPool
+    from .runner import CrawlControl, run_check
+
+    control = CrawlControl()
+    threading.Thread(target=lambda: stop.wait() and control.stop(), daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: control.stop())  # systemd signals the whole group
+
+    def count() -> None:
+        with checked.get_lock():
+            checked.value += 1
+
+    try:
+        summary = run_check(settings, sources, clock=clock, control=control, on_checked=count)
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent reports it
+        return
+    finally:
+        ExtractionPool.shutdown()
+    results.put(summary)
