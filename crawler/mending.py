@@ -56,11 +56,10 @@ def restore_left_out_paragraphs(tree: HtmlElement, text: str) -> str:
     for paragraph, key in paragraphs:
         if not key or _container(paragraph) not in article or _is_link_list(paragraph, key):
             continue
-        found = _line_holding(keys, key, position)
-        if found is not None:
-            position = found
-        elif key not in flat:  # (a paragraph broken over lines was extracted too)
+        if key not in flat:
             inserts.setdefault(position, []).append(" ".join(paragraph.text_content().split()))
+        elif (found := _line_holding(keys, key, position)) is not None:
+            position = found  # (a paragraph broken over lines leaves the position where it was)
     if not inserts:
         return text
     mended = inserts.get(-1, [])

@@ -220,8 +220,9 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
     # reference to nothing. Bodies compare decoded: a server that gzips on the fly sends
     # new bytes (the gzip header's timestamp) for the same page.
     raw = result.raw
-    new_body = raw is not None and bool(raw.body) and result.body_hash != result.source.archived_hash
-    warc = archive.append(raw, at) if raw is not None and new_body else None
+    warc = None
+    if raw is not None and raw.body and result.body_hash != result.source.archived_hash:
+        warc = archive.append(raw, at)
     outcome = CheckOutcome(
         result,
         transition,

@@ -189,18 +189,13 @@ def run_check(
         return _crawl(settings, sources, clock, control, on_checked)
     share = shard_settings(settings, len(shards))
     children = ChildShards(share, shards[1:], clock)
-    children.start()
+    children.start(on_checked)
     control._attach_children(children.stop)
-    relayed = threading.Event()
-    relay = children.relay_progress(on_checked, relayed) if on_checked is not None else None
     try:
         own = _crawl(share, shards[0], clock, control, on_checked)
     finally:
         summaries = children.join()
         control._attach_children(None)
-        relayed.set()
-        if relay is not None:
-            relay.join()
     return CheckSummary.added_up([own, *summaries])
 
 

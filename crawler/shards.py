@@ -69,6 +69,8 @@ class ChildShards:
         self._stop = context.Event()
         self._checked = context.Value("l", 0)
         self._results = context.Queue()
+        self._joined = threading.Event()
+        self._relay: threading.Thread | None = None
         self._processes = [
             context.Process(
                 target=_run_child,
@@ -78,30 +80,27 @@ class ChildShards:
             for number, shard in enumerate(shards)
         ]
 
-    def start(self) -> None:
+    def start(self, on_checked: Callable[[], None] | None) -> None:
+        """Start the children; `on_checked` is called once per source they store."""
         for process in self._processes:
             process.start()
+        if on_checked is not None:
+            self._relay = threading.Thread(target=self._relay_progress, args=(on_checked,), daemon=True)
+            self._relay.start()
 
     def stop(self) -> None:
         self._stop.set()
 
-    def relay_progress(self, on_checked: Callable[[], None], done: threading.Event) -> threading.Thread:
-        """Call `on_checked` once per source the children store, until `done` is set."""
-
-        def relay() -> None:
-            reported = 0
-            while True:
-                finished = done.wait(PROGRESS_INTERVAL)
-                checked = self._checked.value
-                for _ in range(checked - reported):
-                    on_checked()
-                reported = checked
-                if finished:
-                    return
-
-        thread = threading.Thread(target=relay, name="citewatch-shard-progress", daemon=True)
-        thread.start()
-        return thread
+    def _relay_progress(self, on_checked: Callable[[], None]) -> None:
+        reported = 0
+        while True:
+            finished = self._joined.wait(PROGRESS_INTERVAL)
+            checked = self._checked.value
+            for _ in range(checked - reported):
+                on_checked()
+            reported = checked
+            if finished:
+                return
 
     def join(self) -> list[CheckSummary]:
         """Wait for the children; the summaries of those that finished."""
@@ -116,6 +115,9 @@ class ChildShards:
             process.join()
             if process.exitcode != 0:
                 logger.error("%s ended with exit code %s: its sources not yet stored stay due", process.name, process.exitcode)
+        self._joined.set()
+        if self._relay is not None:
+            self._relay.join()  # the last progress reported before returning
         return summaries
 
 
@@ -126,6 +128,8 @@ def _run_child(settings, sources, clock, stop, checked, results) -> None:  # typ
     from .runner import CrawlControl, run_check
 
     control = CrawlControl()
+    if stop.is_set():  # asked before this process was up: crawl nothing
+        control.stop()
     threading.Thread(target=lambda: stop.wait() and control.stop(), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: control.stop())  # systemd signals the whole group
 
