@@ -79,14 +79,26 @@ class ChildShards:
             )
             for number, shard in enumerate(shards)
         ]
+        self._starter = threading.Thread(target=self._start_processes, daemon=True)
+        self._start_error: BaseException | None = None
 
     def start(self, on_checked: Callable[[], None] | None) -> None:
-        """Start the children; `on_checked` is called once per source they store."""
-        for process in self._processes:
-            process.start()
+        """Start the children without waiting for them; `on_checked` is called once per
+        source they store."""
+        # Starting a spawned child blocks until it has imported citewatch and read its
+        # shard (most of a second), so this process's own shard would wait for nothing.
+        self._starter.start()
         if on_checked is not None:
             self._relay = threading.Thread(target=self._relay_progress, args=(on_checked,), daemon=True)
             self._relay.start()
+
+    def _start_processes(self) -> None:
+        try:
+            for process in self._processes:
+                process.start()
+        except BaseException as error:  # raised again by join, once the others are done
+            self._start_error = error
+            self.stop()
 
     def stop(self) -> None:
         self._stop.set()
@@ -104,6 +116,7 @@ class ChildShards:
 
     def join(self) -> list[CheckSummary]:
         """Wait for the children; the summaries of those that finished."""
+        self._starter.join()
         summaries = []
         # Read while they run: a child exits only once what it put is read.
         while any(process.is_alive() for process in self._processes) or not self._results.empty():
@@ -111,13 +124,16 @@ class ChildShards:
                 summaries.append(self._results.get(timeout=PROGRESS_INTERVAL))
             except queue.Empty:
                 pass
-        for process in self._processes:
+        started = [process for process in self._processes if process.pid is not None]
+        for process in started:
             process.join()
             if process.exitcode != 0:
                 logger.error("%s ended with exit code %s: its sources not yet stored stay due", process.name, process.exitcode)
         self._joined.set()
         if self._relay is not None:
             self._relay.join()  # the last progress reported before returning
+        if self._start_error is not None:
+            raise self._start_error
         return summaries
 
 

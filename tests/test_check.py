@@ -315,10 +315,10 @@ def two_processes(settings: Settings) -> Settings:
 
 
 def test_a_big_crawl_is_split_by_host_over_processes_and_every_check_stored(config_file, tmp_path, web, monkeypatch):
-    from citewatch.crawler import runner
-
     """Enough sources that each shard extracts in its own worker pool: a child process must
     shut its pool down, or it never exits."""
+    from citewatch.crawler import runner
+
     per_host = runner.POOL_THRESHOLD
     sources = sharded_sources(config_file, tmp_path, web, per_host)
     monkeypatch.setattr(runner, "SHARD_THRESHOLD", 1)
@@ -341,3 +341,17 @@ def test_stopping_a_sharded_crawl_stops_its_children(config_file, tmp_path, web,
     control.stop()
     assert run_check(settings, sources, control=control).checked == 0
     assert all(checks(config_file, source.url) == [] for source in sources)
+
+
+def test_a_child_that_cannot_start_is_reported_once_this_process_shard_is_stored(config_file, tmp_path, web, monkeypatch):
+    """Children start while this process crawls its own shard; a failed start is raised
+    at the end, and this process's checks are kept."""
+    from citewatch.crawler import runner
+
+    sources = sharded_sources(config_file, tmp_path, web)
+    monkeypatch.setattr(runner, "SHARD_THRESHOLD", 1)
+    settings = two_processes(load_settings(config_file))
+    with pytest.raises(Exception, match="pickle"):
+        run_check(settings, sources, clock=lambda: utc_now())  # a lambda cannot go to a child
+    stored = [source for source in sources if checks(config_file, source.url)]
+    assert len(stored) == len(sources) // 2
