@@ -24,7 +24,7 @@ def _headers(headers) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 
 
 class RawCapture:
-    """Extension: stores each download's raw exchange in its request's meta."""
+    """Extension: stores the raw exchange of each download with a body in its request's meta."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RawCapture":
@@ -33,6 +33,8 @@ class RawCapture:
         return extension
 
     def response_downloaded(self, response: Response, request: Request) -> None:
+        if not response.body:  # a 304 or an empty answer: nothing to archive
+            return
         request.meta[RAW_EXCHANGE_KEY] = RawExchange(
             url=response.url,
             method=request.method,

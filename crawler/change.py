@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .extract import normalize_text
-from .fetch import Extraction
+from .items import Extraction
 from .noise import meaningful_lines
+from .text import normalize_text
 
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+")
 

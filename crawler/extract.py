@@ -15,17 +15,13 @@ from lxml.html import HtmlElement
 from pypdf import PdfReader
 from trafilatura.utils import load_html
 
-from .fetch import Extraction
+from .items import Extraction
 from .mending import prepare_tree, restore_left_out_paragraphs
+from .text import normalize_text
 
 logger = logging.getLogger(__name__)
 
 _WHITESPACE = re.compile(r"\s+")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-# Markup reformatting can put a space between an inline element and the punctuation after
-# it ("see <a>here</a> ." ); such spaces never carry meaning.
-_SPACE_BEFORE_PUNCTUATION = re.compile(r" (?=[.,;:!?)\]}»”’])")
-_SPACE_AFTER_OPENING = re.compile(r"(?<=[(\[{«“]) ")
 
 
 def extract_article(html: str, url: str) -> Extraction:
@@ -90,17 +86,6 @@ def page_headlines(tree: HtmlElement) -> dict[str, str]:
         "h1": next((h1.text_content() for h1 in tree.iter("h1")), None),
     }
     return {name: text for name, value in candidates.items() if (text := _clean(value))}
-
-
-def normalize_text(text: str) -> str:
-    """One paragraph per line, runs of spaces folded, blank lines dropped."""
-    lines = (_tidy_spaces(line) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def _tidy_spaces(line: str) -> str:
-    line = _SPACES.sub(" ", line).strip()
-    return _SPACE_AFTER_OPENING.sub("", _SPACE_BEFORE_PUNCTUATION.sub("", line))
 
 
 def content_hash(extraction: Extraction) -> str:

@@ -1,7 +1,6 @@
-"""What one fetch of a source found: the item the spider yields.
-
-A FetchResult is built from a Scrapy response or from a download failure; failures are
-classified into a short error class that the rest of citewatch reasons about:
+"""Building the item the spider yields (a FetchResult) from a Scrapy response or from a
+download failure; failures are classified into a short error class that the rest of
+citewatch reasons about:
 
     dns, refused, timeout, tls, too_large, redirect_loop, forbidden_address, connection
 """
@@ -9,7 +8,6 @@ classified into a short error class that the rest of citewatch reasons about:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from scrapy.exceptions import (
@@ -22,7 +20,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
-from citewatch.storage.archive import RawExchange
+from .items import FetchResult, SourceToCheck
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 RAW_EXCHANGE_KEY = "citewatch_raw_exchange"  # request.meta key, set by crawler.capture
@@ -30,83 +28,6 @@ RAW_EXCHANGE_KEY = "citewatch_raw_exchange"  # request.meta key, set by crawler.
 
 class ForbiddenAddress(IgnoreRequest):
     """The URL resolves to an address citewatch must not fetch (loopback, private, ...)."""
-
-
-@dataclass(frozen=True)
-class SourceToCheck:
-    """What the spider needs to know about a source to fetch it."""
-
-    id: int
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-    archived_hash: str | None = None  # body_hash of the version last written to the WARC archive
-
-
-@dataclass
-class Extraction:
-    """Article text and metadata extracted from a page."""
-
-    text: str
-    title: str | None = None
-    author: str | None = None
-    published: str | None = None
-    headlines: dict[str, str] = field(default_factory=dict)  # {"title", "og:title", "h1"}: as on the page
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What one fetch says about a source: ok, failure (counts towards dead), blocked
-    (the site refuses us, nothing can be told) or moved (same article, new address)."""
-
-    outcome: str
-    reason: str | None = None
-    retry_after: float | None = None  # seconds the site asked us to wait
-
-
-@dataclass
-class FetchResult:
-    source: SourceToCheck
-    fetched_at: str
-    http_status: int | None = None
-    final_url: str | None = None
-    redirects: list[dict[str, Any]] = field(default_factory=list)
-    content_type: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    elapsed: float | None = None
-    body: bytes = b""  # as Scrapy returns it: content encoding undone, charset untouched
-    html: str | None = None  # the page decoded with its own charset, if the response is HTML
-    body_hash: str | None = None
-    error: str | None = None
-    error_detail: str | None = None
-    retry_after: str | None = None  # the Retry-After header, as sent
-    raw: RawExchange | None = None  # the exchange as it went over the wire, for the WARC archive
-    extraction: Extraction | None = None
-    not_found_page: Extraction | None = None  # the site's 200 answer to a made-up path, if any
-    verdict: Verdict | None = None  # set by the liveness pipeline
-    confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
-
-    @property
-    def not_modified(self) -> bool:
-        return self.http_status == 304
-
-    @property
-    def body_unchanged(self) -> bool:
-        return self.body_hash is not None and self.body_hash == self.source.body_hash
-
-    @property
-    def is_pdf(self) -> bool:
-        return (self.content_type or "").lower().startswith("application/pdf") or self.body[:5] == b"%PDF-"
-
-    @property
-    def is_success(self) -> bool:
-        return self.error is None and 200 <= (self.http_status or 0) < 300
-
-    @property
-    def is_html(self) -> bool:
-        return self.html is not None
 
 
 def body_hash(body: bytes) -> str:

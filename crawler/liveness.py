@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from citewatch.config import DeadSettings
 
 from . import detectors
-from .fetch import FetchResult, Verdict
+from .items import FetchResult, Verdict
 
 STATES = ("new", "ok", "failing", "dead", "blocked", "moved")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from sqlite_utils import Database
+from twisted.internet import task
 
 from citewatch.config import Settings
 from citewatch.storage.archive import WarcArchive
@@ -26,13 +26,17 @@ from citewatch.storage.database import from_iso, open_database
 
 from .change import Change, describe_change, has_changed
 from .extract import ExtractionPool, content_hash, extract_content
-from .fetch import Extraction, FetchResult, Verdict, result_from_response
+from .fetch import result_from_response
+from .items import Extraction, FetchResult, Verdict
 from .liveness import advance, is_permanent_move, judge
 from .noise import learn_signatures
 from .probe import HostProber
 from .revisit import ContentAge, next_check_at, parse_published
 
 logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100  # checks committed together (see StorePipeline)
+BATCH_SECONDS = 1.0  # the longest a check waits for its commit
 
 
 def needs_extraction(result: FetchResult) -> bool:
@@ -141,7 +145,14 @@ class ConfirmPipeline(_DatabasePipeline):
 
 
 class StorePipeline(_DatabasePipeline):
-    """Judges liveness and content change, and stores the check with its consequences."""
+    """Judges liveness and content change, and stores each check with its consequences.
+
+    Checks are committed in batches: one transaction for up to BATCH_SIZE checks, or for
+    those of the last BATCH_SECONDS, with a savepoint for each. On a revisit, committing
+    every check on its own cost more than the rest of storing it. Each check is still
+    stored whole or not at all, and a crash loses only the checks not yet committed,
+    whose sources are therefore still due.
+    """
 
     def open_spider(self) -> None:
         super().open_spider()
@@ -149,21 +160,52 @@ class StorePipeline(_DatabasePipeline):
         removed = self.archive.repair_tail(archived_ends(self.db))
         if removed:
             logger.warning("cut %d bytes of a WARC record torn by an earlier crash", removed)
+        self.pending: list[CheckOutcome] = []
+        self.flusher = task.LoopingCall(self.flush)
+        self.flusher.start(BATCH_SECONDS, now=False)
+
+    def close_spider(self) -> None:
+        self.flusher.stop()
+        self.flush()
+        super().close_spider()
 
     def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None
-        stats = self.crawler.stats
         try:
-            outcome = record_fetch(self.db, item, self.settings, self.archive)
+            self.pending.append(assess_fetch(self.db, item, self.settings, self.archive))
         except Exception:  # one source that cannot be stored must not stop the others
             logger.exception("could not store the check of %s", item.source.url)
-            stats.inc_value("citewatch/store_errors")
+            self.crawler.stats.inc_value("citewatch/store_errors")
             return item
-        stats.inc_value("citewatch/checked")
-        stats.inc_value(f"citewatch/state/{outcome['state']}")
-        if outcome["changed"]:
-            stats.inc_value("citewatch/changed")
+        if len(self.pending) >= BATCH_SIZE:
+            self.flush()
         return item
+
+    def flush(self) -> None:
+        """Store the pending checks, in one transaction."""
+        assert self.db is not None
+        batch, self.pending = self.pending, []
+        stats = self.crawler.stats
+        stored = []
+        try:
+            with self.db.atomic():
+                for outcome in batch:
+                    try:
+                        save_check(self.db, outcome)  # a savepoint: this check whole or not at all
+                    except Exception:
+                        logger.exception("could not store the check of %s", outcome.result.source.url)
+                        stats.inc_value("citewatch/store_errors")
+                    else:
+                        stored.append(outcome)
+        except Exception:  # the commit failed: none of the batch is stored
+            logger.exception("could not store %d checks", len(stored))
+            stats.inc_value("citewatch/store_errors", len(stored))
+            return
+        for outcome in stored:
+            stats.inc_value("citewatch/checked")
+            stats.inc_value(f"citewatch/state/{outcome.transition.liveness.state}")
+            if outcome.change is not None:
+                stats.inc_value("citewatch/changed")
 
 
 @dataclass
@@ -205,9 +247,9 @@ def _age(snapshot: StoredSnapshot | None) -> ContentAge:
     return ContentAge(from_iso(snapshot.taken_at), parse_published(snapshot.extraction.published))
 
 
-def record_fetch(db: Database, result: FetchResult, settings: Settings, archive: WarcArchive) -> dict[str, Any]:
-    """Judge one fetch against what is stored, archive it if its bytes are new, and store
-    it; returns the new state."""
+def assess_fetch(db: Database, result: FetchResult, settings: Settings, archive: WarcArchive) -> CheckOutcome:
+    """Judge one fetch against what is stored and archive it if its bytes are new: all
+    that save_check is to store."""
     at = from_iso(result.fetched_at)
     verdict = result.verdict or judge(result)
     comparison = compare_content(db, result) if verdict.outcome == "ok" else ContentComparison()
@@ -219,11 +261,10 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
     # database refers to it: a crash in between leaves an unreferenced record, never a
     # reference to nothing. Bodies compare decoded: a server that gzips on the fly sends
     # new bytes (the gzip header's timestamp) for the same page.
-    raw = result.raw
     warc = None
-    if raw is not None and raw.body and result.body_hash != result.source.archived_hash:
-        warc = archive.append(raw, at)
-    outcome = CheckOutcome(
+    if result.raw is not None and result.body_hash != result.source.archived_hash:
+        warc = archive.append(result.raw, at)
+    return CheckOutcome(
         result,
         transition,
         next_check_at(transition.liveness, at, settings, verdict, comparison.age),
@@ -233,8 +274,6 @@ def record_fetch(db: Database, result: FetchResult, settings: Settings, archive:
         (warc, result.body_hash) if warc is not None else None,
         wayback_reason(result, comparison, settings) if verdict.outcome in ("ok", "moved") else None,
     )
-    save_check(db, outcome)
-    return {"state": transition.liveness.state, "changed": outcome.change is not None}
 
 
 def wayback_reason(result: FetchResult, comparison: ContentComparison, settings: Settings) -> str | None:

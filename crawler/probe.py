@@ -16,7 +16,8 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 
 from .extract import extract_article
-from .fetch import Extraction, response_html
+from .fetch import response_html
+from .items import Extraction
 
 logger = logging.getLogger(__name__)
 

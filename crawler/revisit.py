@@ -20,7 +20,7 @@ from typing import Callable
 
 from citewatch.config import Settings
 
-from .fetch import Verdict
+from .items import Verdict
 from .liveness import Liveness
 
 DEAD_INTERVAL = timedelta(days=7)

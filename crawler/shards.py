@@ -6,7 +6,7 @@ least SHARD_THRESHOLD sources is split into `crawl.processes` shards by host, so
 host's requests all come from one process and the per-host politeness settings still
 hold. One shard runs in this process, the others in fresh child processes ("spawn": this
 process has threads); each stores its own checks in the shared database (SQLite in WAL
-mode, one transaction per check) and archive (WARC appends are locked).
+mode, a few writes a second each: see StorePipeline) and archive (WARC appends are locked).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from citewatch.config import Settings
 
-from .fetch import SourceToCheck
+from .items import SourceToCheck
 
 if TYPE_CHECKING:
     from .runner import CheckSummary

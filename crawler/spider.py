@@ -11,7 +11,8 @@ from twisted.python.failure import Failure
 
 from citewatch.storage.database import to_iso
 
-from .fetch import FetchResult, SourceToCheck, result_from_failure, result_from_response
+from .fetch import result_from_failure, result_from_response
+from .items import FetchResult, SourceToCheck
 
 
 def conditional_headers(source: SourceToCheck) -> dict[str, str]:

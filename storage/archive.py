@@ -116,30 +116,34 @@ class WarcArchive:
 
         Only the newest file is ever appended to, so only it can end in a torn record. It is
         read from the end of the last record the database refers to (`known_good_end`, by
-        file name): whole records after that are kept, a torn one is truncated away.
+        file name): whole records after that are kept, a torn one is truncated away. The
+        file is locked while it is read, as for an append: another process's record being
+        written is not torn, and must be waited for, not cut.
         """
         files = self.files()
         if not files:
             return 0
         path = files[-1]
         good_end = start = known_good_end.get(path.name, 0)
-        with path.open("rb") as handle:
-            handle.seek(start)
-            iterator = ArchiveIterator(handle)
-            try:
-                for record in iterator:
-                    record.content_stream().read()
-                    good_end = start + iterator.get_record_offset() + iterator.get_record_length()
-            except Exception:  # garbage where a record should start: cut from there
-                pass
-        size = path.stat().st_size
-        if size <= good_end:
-            return 0
         with path.open("r+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.truncate(good_end)
-            os.fsync(handle.fileno())
-        return size - good_end
+            try:
+                handle.seek(start)
+                iterator = ArchiveIterator(handle)
+                try:
+                    for record in iterator:
+                        record.content_stream().read()
+                        good_end = start + iterator.get_record_offset() + iterator.get_record_length()
+                except Exception:  # garbage where a record should start: cut from there
+                    pass
+                size = os.fstat(handle.fileno()).st_size
+                if size <= good_end:
+                    return 0
+                handle.truncate(good_end)
+                os.fsync(handle.fileno())
+                return size - good_end
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("citewatch-*.warc.gz"))

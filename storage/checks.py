@@ -1,4 +1,4 @@
-"""Reading what a check needs, and writing what it found, one transaction per fetch."""
+"""Reading what a check needs, and writing what it found: each check whole or not at all."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from citewatch.crawler.change import Change
-from citewatch.crawler.fetch import Extraction, FetchResult, SourceToCheck
+from citewatch.crawler.items import Extraction, FetchResult, SourceToCheck
 from citewatch.crawler.liveness import Liveness, Transition
 
 from .archive import WarcLocation

@@ -131,3 +131,40 @@ def test_a_pdf_source_is_extracted_archived_and_its_changes_detected(config_file
     assert "-Damages of 5,000 euros are awarded." in diff and "+Damages of 50,000 euros are awarded." in diff
     raw = run_cli(config_file, "snapshot", url, "--raw")
     assert raw.stdout_bytes == amended
+
+
+def test_a_record_another_process_is_writing_is_waited_for_not_cut(tmp_path):
+    """Shard processes open the archive while others append to it: a record still being
+    written looks torn, and the repair must wait for the writer's lock, not cut it."""
+    import fcntl
+    import threading
+    from datetime import datetime, timezone
+
+    from citewatch.storage.archive import RawExchange, WarcArchive
+
+    def exchange(n: int) -> RawExchange:
+        return RawExchange(f"http://example.org/{n}", "GET", [], 200, [("Content-Type", "text/html")], b"<p>%d</p>" % n)
+
+    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    spare = WarcArchive(tmp_path / "spare", 10**9)
+    whole = spare.append(exchange(2), at)
+    (spare_file,) = spare.files()
+    record = spare_file.read_bytes()[whole.offset:]
+    archive = WarcArchive(tmp_path / "warc", 10**9)
+    first = archive.append(exchange(1), at)
+    (path,) = archive.files()
+    repaired: list[int] = []
+    with path.open("ab") as writer:
+        fcntl.flock(writer, fcntl.LOCK_EX)  # another process, halfway through its append
+        writer.write(record[: len(record) // 2])
+        writer.flush()
+        repair = threading.Thread(target=lambda: repaired.append(archive.repair_tail({path.name: first.offset + first.length})))
+        repair.start()
+        repair.join(0.5)
+        assert repair.is_alive()  # waiting for the writer
+        writer.write(record[len(record) // 2 :])
+        writer.flush()
+        fcntl.flock(writer, fcntl.LOCK_UN)
+    repair.join()
+    assert repaired == [0]
+    assert [uri for kind, uri, *_ in records(path) if kind == "response"] == ["http://example.org/1", "http://example.org/2"]

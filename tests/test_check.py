@@ -259,16 +259,16 @@ def test_tls_failure_is_recorded(config_file, tmp_path, web):
 
 def test_extraction_in_the_worker_pool_gives_the_same_text(config_file, tmp_path, web, monkeypatch):
     """Large crawls extract in worker processes; the stored text must not depend on where."""
-    from citewatch.crawler import runner
+    from citewatch.crawler import crawl
 
     web.pages["/a"] = Page(ARTICLE)
     web.pages["/b"] = Page(ARTICLE.replace("Friday", "Monday"))
     ingest_and_check(config_file, tmp_path, [web.url("/a")])  # in-process: one source is a small crawl
-    monkeypatch.setattr(runner, "POOL_THRESHOLD", 1)
+    monkeypatch.setattr(crawl, "POOL_THRESHOLD", 1)
     record = write_record(tmp_path / "record.json", "incident", [web.url("/a"), web.url("/b")])
     run_cli(config_file, "ingest", str(record))
     settings = load_settings(config_file)
-    assert runner.scrapy_settings(settings, 2)["CITEWATCH_EXTRACT_WORKERS"] == settings.crawl.extract_workers > 0
+    assert crawl.scrapy_settings(settings, 2)["CITEWATCH_EXTRACT_WORKERS"] == settings.crawl.extract_workers > 0
     db = open_database(settings.storage.database)
     (pooled,) = [s for s in sources_to_check(db, utc_now(), everything=True) if s.url.endswith("/b")]
     assert run_check(settings, [pooled]).checked == 1
@@ -282,7 +282,7 @@ def test_extraction_in_the_worker_pool_gives_the_same_text(config_file, tmp_path
 
 
 def test_split_by_host_keeps_each_host_in_one_shard_and_balances():
-    from citewatch.crawler.fetch import SourceToCheck
+    from citewatch.crawler.items import SourceToCheck
     from citewatch.crawler.shards import split_by_host
 
     hosts = {"a.example": 6, "b.example": 4, "C.example": 2, "c.example": 1, "d.example": 2}
@@ -317,9 +317,9 @@ def two_processes(settings: Settings) -> Settings:
 def test_a_big_crawl_is_split_by_host_over_processes_and_every_check_stored(config_file, tmp_path, web, monkeypatch):
     """Enough sources that each shard extracts in its own worker pool: a child process must
     shut its pool down, or it never exits."""
-    from citewatch.crawler import runner
+    from citewatch.crawler import crawl, runner
 
-    per_host = runner.POOL_THRESHOLD
+    per_host = crawl.POOL_THRESHOLD
     sources = sharded_sources(config_file, tmp_path, web, per_host)
     monkeypatch.setattr(runner, "SHARD_THRESHOLD", 1)
     settings = two_processes(load_settings(config_file))
@@ -355,3 +355,29 @@ def test_a_child_that_cannot_start_is_reported_once_this_process_shard_is_stored
         run_check(settings, sources, clock=lambda: utc_now())  # a lambda cannot go to a child
     stored = [source for source in sources if checks(config_file, source.url)]
     assert len(stored) == len(sources) // 2
+
+
+def test_a_check_that_cannot_be_stored_leaves_the_rest_of_its_batch_stored(config_file, tmp_path, web, monkeypatch):
+    """Checks commit in batches, each in its own savepoint: one failing halfway through
+    leaves nothing of itself, and its source stays due."""
+    from citewatch.storage import checks as stored_checks
+
+    for path in ("/a", "/b", "/c"):
+        web.pages[path] = Page(ARTICLE.replace("Friday", path))
+    record = write_record(tmp_path / "record.json", "incident", [web.url(p) for p in ("/a", "/b", "/c")])
+    assert run_cli(config_file, "ingest", str(record)).exit_code == 0
+    source_update = stored_checks._source_update
+
+    def fail_for_b(result, *args):  # called after the check's row is inserted
+        if result.source.url.endswith("/b"):
+            raise OSError("simulated failure while storing /b")
+        return source_update(result, *args)
+
+    monkeypatch.setattr(stored_checks, "_source_update", fail_for_b)
+    result = run_cli(config_file, "check", "--all")
+    assert result.exit_code == 1 and "1 check could not be stored" in result.output
+    assert [len(checks(config_file, web.url(p))) for p in ("/a", "/b", "/c")] == [1, 0, 1]
+    monkeypatch.undo()
+    assert run_cli(config_file, "check").exit_code == 0  # /b is still due
+    assert len(checks(config_file, web.url("/b"))) == 1
+

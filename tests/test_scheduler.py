@@ -12,7 +12,7 @@ from helpers import ARTICLE, wait_for, write_record
 from webserver import Page
 
 from citewatch.config import settings_from_dict
-from citewatch.crawler.fetch import Verdict
+from citewatch.crawler.items import Verdict
 from citewatch.crawler.liveness import Liveness
 from citewatch.crawler.revisit import ContentAge, next_check_at
 from citewatch.scheduler.cycle import is_due
