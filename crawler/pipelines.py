@@ -36,6 +36,7 @@ from .revisit import ContentAge, next_check_at, parse_published
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # checks committed together (see StorePipeline)
+BATCH_BYTES = 4 << 20  # or fewer, so that the responses they hold stay small
 BATCH_SECONDS = 1.0  # the longest a check waits for its commit
 
 
@@ -147,8 +148,9 @@ class ConfirmPipeline(_DatabasePipeline):
 class StorePipeline(_DatabasePipeline):
     """Judges liveness and content change, and stores each check with its consequences.
 
-    Checks are committed in batches: one transaction for up to BATCH_SIZE checks, or for
-    those of the last BATCH_SECONDS, with a savepoint for each. On a revisit, committing
+    Checks are committed in batches: one transaction for up to BATCH_SIZE checks (fewer if
+    their bodies reach BATCH_BYTES), or for those of the last BATCH_SECONDS, with a
+    savepoint for each. On a revisit, committing
     every check on its own cost more than the rest of storing it. Each check is still
     stored whole or not at all, and a crash loses only the checks not yet committed,
     whose sources are therefore still due.
@@ -161,6 +163,7 @@ class StorePipeline(_DatabasePipeline):
         if removed:
             logger.warning("cut %d bytes of a WARC record torn by an earlier crash", removed)
         self.pending: list[CheckOutcome] = []
+        self.pending_bytes = 0
         self.flusher = task.LoopingCall(self.flush)
         self.flusher.start(BATCH_SECONDS, now=False)
 
@@ -177,14 +180,15 @@ class StorePipeline(_DatabasePipeline):
             logger.exception("could not store the check of %s", item.source.url)
             self.crawler.stats.inc_value("citewatch/store_errors")
             return item
-        if len(self.pending) >= BATCH_SIZE:
+        self.pending_bytes += len(item.body)
+        if len(self.pending) >= BATCH_SIZE or self.pending_bytes >= BATCH_BYTES:
             self.flush()
         return item
 
     def flush(self) -> None:
         """Store the pending checks, in one transaction."""
         assert self.db is not None
-        batch, self.pending = self.pending, []
+        batch, self.pending, self.pending_bytes = self.pending, [], 0
         stats = self.crawler.stats
         stored = []
         try:
