@@ -381,3 +381,18 @@ def test_a_check_that_cannot_be_stored_leaves_the_rest_of_its_batch_stored(confi
     assert run_cli(config_file, "check").exit_code == 0  # /b is still due
     assert len(checks(config_file, web.url("/b"))) == 1
 
+
+
+def test_a_revisit_reads_the_content_age_from_an_index_alone(tmp_path):
+    """Every check reads when the latest snapshot was taken; the snapshot's row, with its
+    text, must not be read for that."""
+    from citewatch.storage.checks import snapshot_age
+
+    db = open_database(tmp_path / "citewatch.db")
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    snapshot_age(db, 1)
+    db.conn.set_trace_callback(None)
+    ((*_, plan),) = db.execute("EXPLAIN QUERY PLAN " + statements[-1]).fetchall()
+    db.close()
+    assert "COVERING INDEX" in plan
