@@ -25,12 +25,15 @@ from sqlite_utils import Database
 from citewatch import __version__
 from citewatch.config import CONFIG_ENV_VAR, ConfigError, Settings, load_settings, parse_duration
 from citewatch.crawler.liveness import STATES
+from citewatch.crawler.runner import run_check
 from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
 from citewatch.reports.alerts import send_alerts
 from citewatch.reports.digest import pending_digest
 from citewatch.reports.email import render_message
 from citewatch.reports.linkrot import build_report
 from citewatch.reports.render import FORMATS, write_report
+from citewatch.scheduler.cycle import run_cycle
+from citewatch.scheduler.daemon import run_daemon
 from citewatch.scheduler.lock import RunLock
 from citewatch.storage.archive import WarcArchive
 from citewatch.storage.checks import sources_to_check
@@ -156,8 +159,6 @@ def ingest(app: App, paths: tuple[Path, ...]) -> None:
 @click.pass_obj
 def check(app: App, check_all: bool, urls: tuple[str, ...]) -> None:
     """Fetch the sources that are due (all with --all, or the given URLS) and record what changed."""
-    from citewatch.crawler.runner import run_check  # imports Scrapy: only when crawling
-
     wanted = None
     if urls:
         try:
@@ -398,8 +399,6 @@ def report(app: App, out: Path, form: str, incident: str | None) -> None:
 def run(app: App) -> None:
     """One full cycle, for cron: check what is due, run the Wayback queue, send the digest and
     rewrite the report if their schedules say so. Exits at once if another run is active."""
-    from citewatch.scheduler.cycle import run_cycle  # imports Scrapy: only when crawling
-
     lock = RunLock(app.settings.storage.dir)
     if not lock.acquire():
         click.echo(f"Another citewatch run is active (pid {lock.holder}): nothing to do.")
@@ -424,8 +423,6 @@ def run(app: App) -> None:
 def daemon(app: App) -> None:
     """Run in the foreground on timers (schedule.tick, schedule.digest, schedule.report),
     logging to stderr, until SIGTERM or SIGINT."""
-    from citewatch.scheduler.daemon import run_daemon  # imports Scrapy and APScheduler
-
     if not app.quiet:
         logging.getLogger("citewatch").setLevel(logging.INFO)
     lock = RunLock(app.settings.storage.dir)
