@@ -85,7 +85,7 @@ class ChildShards:
 
     def start(self, on_checked: Callable[[], None] | None) -> None:
         """Start the children without waiting for them; `on_checked` is called once per
-        source they store."""
+        source they check."""
         # Starting a spawned child blocks until it has imported citewatch and read its
         # shard (most of a second), so this process's own shard would wait for nothing.
         self._starter.start()
