@@ -70,6 +70,11 @@ class FetchResult:
     confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
 
     @property
+    def page_url(self) -> str:
+        """Where the page was found: the URL after redirects, or the cited one."""
+        return self.final_url or self.source.url
+
+    @property
     def not_modified(self) -> bool:
         return self.http_status == 304
 

@@ -46,7 +46,7 @@ def needs_extraction(result: FetchResult) -> bool:
 
 
 def extract_text(result: FetchResult) -> Extraction:
-    return extract_content(result.is_html, _content(result), result.final_url or result.source.url)
+    return extract_content(result.is_html, _content(result), result.page_url)
 
 
 def _content(result: FetchResult) -> str | bytes:
@@ -68,8 +68,7 @@ class ExtractPipeline:
     async def process_item(self, item: FetchResult) -> FetchResult:
         if needs_extraction(item):
             if self.workers:
-                url = item.final_url or item.source.url
-                item.extraction = await ExtractionPool.extract(self.workers, item.is_html, _content(item), url)
+                item.extraction = await ExtractionPool.extract(self.workers, item.is_html, _content(item), item.page_url)
             else:
                 item.extraction = extract_text(item)
         return item
@@ -90,7 +89,7 @@ class LivenessPipeline:
 
     async def process_item(self, item: FetchResult) -> FetchResult:
         if item.extraction is not None and item.is_html:
-            item.not_found_page = await self.prober.not_found_page(item.final_url or item.source.url)
+            item.not_found_page = await self.prober.not_found_page(item.page_url)
         item.verdict = judge(item)
         return item
 
@@ -132,11 +131,10 @@ class ConfirmPipeline(_DatabasePipeline):
         volatile = volatile_signatures(self.db, item.source.id)
         if previous is None or not has_changed(previous.extraction, item.extraction, volatile):
             return item
-        url = item.final_url or item.source.url
         try:
-            response = await self.crawler.engine.download_async(Request(url, dont_filter=True))
+            response = await self.crawler.engine.download_async(Request(item.page_url, dont_filter=True))
         except Exception as error:  # any download failure: the first fetch stands alone
-            logger.info("confirmation fetch of %s failed: %s", url, error)
+            logger.info("confirmation fetch of %s failed: %s", item.page_url, error)
             return item
         second = result_from_response(response, item.source, item.fetched_at)
         if needs_extraction(second):

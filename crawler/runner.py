@@ -111,27 +111,17 @@ def run_check(
         return CheckSummary()
     control = control or CrawlControl()
     shards = split_by_host(sources, settings.crawl.processes) if len(sources) >= SHARD_THRESHOLD else [sources]
-    if len(shards) == 1:
-        return _crawl_here(settings, sources, clock, control, on_checked)
-    share = shard_settings(settings, len(shards))
-    children = ChildShards(share, shards[1:], clock)
-    children.start(on_checked)
-    control._attach_children(children.stop)
+    children = None
+    if len(shards) > 1:
+        settings = shard_settings(settings, len(shards))
+        children = ChildShards(settings, shards[1:], clock)
+        children.start(on_checked)
+        control._attach_children(children.stop)
+    from .crawl import crawl_sources  # Scrapy: half a second to load, and children load it meanwhile
+
     try:
-        own = _crawl_here(share, shards[0], clock, control, on_checked)
+        own = crawl_sources(settings, shards[0], clock, control, on_checked)
     finally:
-        summaries = children.join()
+        summaries = children.join() if children is not None else []
         control._attach_children(None)
     return CheckSummary.added_up([own, *summaries])
-
-
-def _crawl_here(
-    settings: Settings,
-    sources: list[SourceToCheck],
-    clock: Callable[[], datetime],
-    control: CrawlControl,
-    on_checked: Callable[[], None] | None,
-) -> CheckSummary:
-    from .crawl import crawl_sources  # Scrapy: half a second to load, children load it meanwhile
-
-    return crawl_sources(settings, sources, clock, control, on_checked)
