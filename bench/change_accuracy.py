@@ -16,7 +16,6 @@ import copy
 import random
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +25,9 @@ import lxml.html
 from lxml.html import HtmlElement
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import CorpusPage, LoopbackWeb, load_corpus  # noqa: E402
+from corpus import CorpusPage, LoopbackWeb, citewatch_citing, load_corpus  # noqa: E402
 
-from citewatch.config import CrawlSettings, Settings, StorageSettings  # noqa: E402
-from citewatch.crawler.runner import run_check  # noqa: E402
-from citewatch.crawler.urls import normalize_url  # noqa: E402
-from citewatch.storage.checks import sources_to_check  # noqa: E402
-from citewatch.storage.database import open_database, to_iso, utc_now  # noqa: E402
-from citewatch.storage.ingest import store_record  # noqa: E402
-from citewatch.storage.records import Citation, IncidentRecord  # noqa: E402
+from citewatch.config import CrawlSettings, Settings  # noqa: E402
 
 HEADLINES = [
     "Markets rally as inflation cools", "Storm warning for the east coast", "Court hears landmark appeal",
@@ -286,30 +279,16 @@ def main() -> None:
     web = LoopbackWeb()
     for scenario in scenarios:
         web.routes[scenario.path] = scenario.render
-    with tempfile.TemporaryDirectory() as data:
-        settings = Settings(
-            storage=StorageSettings(dir=Path(data)),
-            crawl=CrawlSettings(delay=0, concurrency=32, per_host_concurrency=32, allow_private_addresses=True),
-        )
-        db = open_database(settings.storage.database)
-        for scenario in scenarios:
-            url = web.url(scenario.path)
-            citation = Citation("source", url, normalize_url(url))
-            store_record(db, IncidentRecord(slug=scenario.path, location="bench", citations=(citation,)), to_iso(utc_now()))
+    settings = Settings(crawl=CrawlSettings(delay=0, concurrency=32, per_host_concurrency=32, allow_private_addresses=True))
+    with citewatch_citing(settings, {scenario.path: web.url(scenario.path) for scenario in scenarios}) as cw:
         started = time.perf_counter()
-        run_check(settings, sources_to_check(db, utc_now(), everything=True))  # baselines
+        cw.check(all=True)  # baselines
         for scenario in scenarios:
             scenario.mutated = True
         for _ in range(2):  # noise gets two chances to pass for an edit
-            run_check(settings, sources_to_check(db, utc_now(), everything=True))
+            cw.check(all=True)
         elapsed = time.perf_counter() - started
-        changes = dict(
-            db.execute(
-                "SELECT s.cited_url, COUNT(e.id) FROM sources s LEFT JOIN events e "
-                "ON e.source_id = s.id AND e.kind = 'changed' GROUP BY s.id"
-            ).fetchall()
-        )
-        db.close()
+        changes = {row.url: row.changes for row in cw.status()}
     web.close()
     report(scenarios, not_applicable, {s.path: changes[web.url(s.path)] for s in scenarios}, len(pages), elapsed)
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
+
+from citewatch import Citewatch
+from citewatch.config import Settings
+from citewatch.times import utc_now
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "article-extraction-benchmark"
 
@@ -30,6 +38,28 @@ def load_corpus(limit: int | None = None, corpus: Path = CORPUS) -> list[CorpusP
         html = gzip.decompress((corpus / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
         pages.append(CorpusPage(page_id, html, truth[page_id]["articleBody"]))
     return pages
+
+
+@contextmanager
+def citewatch_citing(settings: Settings, urls: dict[str, str], clock: Callable[[], datetime] = utc_now) -> Iterator[Citewatch]:
+    """citewatch in a fresh data folder, with one incident (slug: key) citing each URL."""
+    with tempfile.TemporaryDirectory() as data:
+        settings = replace(settings, storage=replace(settings.storage, dir=Path(data)))
+        records = Path(data) / "records.json"
+        records.write_text(json.dumps([{"slug": slug, "sources": [{"url": url}]} for slug, url in urls.items()]))
+        with Citewatch(settings, clock=clock) as cw:
+            cw.ingest([records])
+            yield cw
+
+
+class Clock:
+    """A clock a benchmark sets; picklable, so that a big crawl takes it to its child processes."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now or utc_now()
 
 
 Answer = str | tuple[int, dict[str, str], str]  # HTML, or (status, headers, body)

@@ -16,7 +16,6 @@ import argparse
 import re
 import socket
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -25,15 +24,9 @@ from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import Answer, CorpusPage, LoopbackWeb, load_corpus  # noqa: E402
+from corpus import Answer, Clock, CorpusPage, LoopbackWeb, citewatch_citing, load_corpus  # noqa: E402
 
-from citewatch.config import CrawlSettings, Settings, StorageSettings  # noqa: E402
-from citewatch.crawler.runner import run_check  # noqa: E402
-from citewatch.crawler.urls import normalize_url  # noqa: E402
-from citewatch.storage.checks import sources_to_check  # noqa: E402
-from citewatch.storage.database import open_database, to_iso  # noqa: E402
-from citewatch.storage.ingest import store_record  # noqa: E402
-from citewatch.storage.records import Citation, IncidentRecord  # noqa: E402
+from citewatch.config import CrawlSettings, Settings  # noqa: E402
 
 CHALLENGE = (
     "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>"
@@ -139,25 +132,18 @@ def main() -> None:
             scenarios.append(scenario)
 
     start = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
-    with tempfile.TemporaryDirectory() as data:
-        settings = Settings(
-            storage=StorageSettings(dir=Path(data)),
-            crawl=CrawlSettings(delay=0, concurrency=32, per_host_concurrency=32, timeout=10, allow_private_addresses=True),
-        )
-        db = open_database(settings.storage.database)
-        for scenario in scenarios:
-            url = urls[scenario.path]
-            record = IncidentRecord(slug=scenario.path, location="bench", citations=(Citation("source", url, normalize_url(url)),))
-            store_record(db, record, to_iso(start))
+    settings = Settings(crawl=CrawlSettings(delay=0, concurrency=32, per_host_concurrency=32, timeout=10,
+                                            allow_private_addresses=True))
+    clock = Clock(start)
+    with citewatch_citing(settings, {scenario.path: urls[scenario.path] for scenario in scenarios}, clock) as cw:
         started = time.perf_counter()
         for day in range(5):
-            now = start + timedelta(days=day)
+            clock.now = start + timedelta(days=day)
             for scenario in scenarios:
                 scenario.day = day
-            run_check(settings, sources_to_check(db, now, everything=True), clock=lambda now=now: now)
+            cw.check(all=True)
         elapsed = time.perf_counter() - started
-        states = dict(db.execute("SELECT cited_url, state || COALESCE('/' || reason, '') FROM sources").fetchall())
-        db.close()
+        states = {row.url: row.state + (f"/{row.reason}" if row.reason else "") for row in cw.status()}
     strict.close()
     lenient.close()
     report(scenarios, {s.path: states[urls[s.path]] for s in scenarios}, len(pages), elapsed)

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from citewatch.errors import BadInput
+
 CONFIG_ENV_VAR = "CITEWATCH_CONFIG"
 
 
-class ConfigError(ValueError):
+class ConfigError(BadInput, ValueError):
     """A configuration file that cannot be used; the message names the file and key."""
 
 
@@ -262,24 +264,50 @@ def _fraction(key: str, value: Any) -> float:
     return float(value)
 
 
-def _report_format(key: str, value: Any) -> str:
-    if value not in ("html", "md", "csv", "json"):
-        raise ConfigError(f"{key} must be one of html, md, csv, json, got {value!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class ScheduleSettings:
     tick: float = _setting(300.0, _duration)  # the daemon looks for due sources this often
     digest: str = _setting("0 8 * * *", _cron)  # when the alert digest goes out (UTC)
     report: str | None = _setting(None, _optional_cron)  # when the report is rewritten; off unless set
     report_dir: Path = _setting(Path("./citewatch-report"), _path)
-    report_format: str = _setting("html", _report_format)
+    report_format: str = _setting("html", _text)  # a report format's name, checked against the registry on start
     min_interval: float = _setting(86400.0, _duration)  # a healthy source is checked at most this often...
     max_interval: float = _setting(30 * 86400.0, _duration)  # ...and at least this often
     fresh_days: float = _setting(21.0, _non_negative_number)  # articles published this recently: daily
     jitter: float = _setting(0.1, _fraction)  # each interval varies by up to this share
     stop_timeout: float = _setting(30.0, _duration)  # the daemon exits within this after SIGTERM
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """Which registered plug-ins of one kind apply: all built-in ones but those in `off`,
+    and the classes in `add` (registered names or "package.module:ClassName")."""
+
+    off: tuple[str, ...] = _setting((), _strings)
+    add: tuple[str, ...] = _setting((), _strings)
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    """One [[notify]] table: the notifier's `type` (a registered name or
+    "package.module:ClassName"), an optional `channel` name that tells two notifiers of
+    one type apart in the outbox; every other key is the notifier's own option."""
+
+    type: str
+    channel: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _notifiers(key: str, value: Any) -> tuple[NotifierSettings, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ConfigError(f"{key} must be an array of tables ([[{key}]]), got {value!r}")
+    notifiers = []
+    for index, table in enumerate(value):
+        options = dict(table)
+        kind = _text(f"{key}[{index}].type", options.pop("type", None))
+        channel = options.pop("channel", None)
+        notifiers.append(NotifierSettings(kind, None if channel is None else _text(f"{key}[{index}].channel", channel), options))
+    return tuple(notifiers)
 
 
 @dataclass(frozen=True)
@@ -290,6 +318,9 @@ class Settings:
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    judges: PluginSettings = field(default_factory=PluginSettings)  # page judges (crawler/judges.py)
+    noise: PluginSettings = field(default_factory=PluginSettings)  # noise rules (crawler/noise.py)
+    notify: tuple[NotifierSettings, ...] = field(default=(), metadata={"parse": _notifiers})  # besides email
 
 
 def _build_section(section_cls: type, name: str, values: Any) -> Any:
@@ -311,16 +342,19 @@ def settings_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Se
     unknown = sorted(set(data) - set(sections))
     if unknown:
         raise ConfigError(f"unknown section [{unknown[0]}] (known: {', '.join(sections)})")
-    built = {
-        name: _build_section(sections[name].default_factory, name, values)  # type: ignore[misc]
-        for name, values in data.items()
-    }
+    built = {name: _parse_section(sections[name], values) for name, values in data.items()}
     settings = Settings(**built)
     if base_dir is not None:
         storage = dataclasses.replace(settings.storage, dir=_under(base_dir, settings.storage.dir))
         schedule = dataclasses.replace(settings.schedule, report_dir=_under(base_dir, settings.schedule.report_dir))
         settings = dataclasses.replace(settings, storage=storage, schedule=schedule)
     return settings
+
+
+def _parse_section(section: dataclasses.Field, values: Any) -> Any:
+    if "parse" in section.metadata:
+        return section.metadata["parse"](section.name, values)
+    return _build_section(section.default_factory, section.name, values)  # type: ignore[arg-type]
 
 
 def _under(base_dir: Path, path: Path) -> Path:

@@ -10,7 +10,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from citewatch.storage.archive import RawExchange
+from citewatch.model import RawExchange
 
 from .fetch import RAW_EXCHANGE_KEY
 

@@ -5,41 +5,35 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from .items import Extraction
-from .noise import meaningful_lines
+from citewatch.model import Change, Extraction
+
+from .noise import DEFAULT_NOISE, Noise
 from .text import normalize_text
 
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+")
 
 
-@dataclass(frozen=True)
-class Change:
-    summary: str  # "2 paragraphs changed, 1 added; title changed"
-    diff: str  # unified diff of the title and the article text
-    similarity: float  # 0..1, share of paragraphs unchanged
-    title_changed: bool
-
-
-def has_changed(before: Extraction, after: Extraction, volatile: Iterable[str] = ()) -> bool:
+def has_changed(before: Extraction, after: Extraction, volatile: Iterable[str] = (), noise: Noise = DEFAULT_NOISE) -> bool:
     """Whether the title or text differ once noise is set aside (see describe_change),
     without the cost of describing how."""
     volatile = list(volatile)
     if _keys(_header(before)) != _keys(_header(after)):
         return True
-    return _flat(meaningful_lines(before.text, volatile)) != _flat(meaningful_lines(after.text, volatile))
+    return _flat(noise.meaningful_lines(before.text, volatile)) != _flat(noise.meaningful_lines(after.text, volatile))
 
 
-def describe_change(before: Extraction, after: Extraction, volatile: Iterable[str] = ()) -> Change | None:
+def describe_change(
+    before: Extraction, after: Extraction, volatile: Iterable[str] = (), noise: Noise = DEFAULT_NOISE
+) -> Change | None:
     """The change from `before` to `after`, or None when title and text are the same
     once the noise lines (built-in rules and the source's learned `volatile` signatures)
     are set aside. The diff shows the article's lines without the noise."""
     volatile = list(volatile)
     old_header, new_header = _header(before), _header(after)
     title_changed = _keys(old_header) != _keys(new_header)
-    old_lines = meaningful_lines(before.text, volatile)
-    new_lines = meaningful_lines(after.text, volatile)
+    old_lines = noise.meaningful_lines(before.text, volatile)
+    new_lines = noise.meaningful_lines(after.text, volatile)
     old_keys, new_keys = _keys(old_lines), _keys(new_lines)
     if not title_changed and "".join(old_keys) == "".join(new_keys):
         return None

@@ -16,12 +16,12 @@ from scrapy import signals
 from scrapy.crawler import AsyncCrawlerRunner
 
 from citewatch.config import Settings
+from citewatch.model import CheckSummary, SourceToCheck
 
 from .capture import RawCapture
+from .control import CrawlControl
 from .guard import AddressGuardMiddleware, PrivateAddressFilter
-from .items import SourceToCheck
 from .pipelines import ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
-from .runner import CheckSummary, CrawlControl
 from .spider import CheckSpider
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,18 @@ def crawl_sources(
         raise
     finally:
         control.attach_crawl(None)
-    return CheckSummary.from_stats(crawler.stats.get_stats())
+    return summary_from_stats(crawler.stats.get_stats())
+
+
+def summary_from_stats(stats: dict[str, Any]) -> CheckSummary:
+    """What a crawl did, from the counts its pipelines kept in the crawl's stats."""
+    prefix = "citewatch/state/"
+    return CheckSummary(
+        checked=stats.get("citewatch/checked", 0),
+        changed=stats.get("citewatch/changed", 0),
+        states={key[len(prefix):]: value for key, value in stats.items() if key.startswith(prefix)},
+        store_errors=stats.get("citewatch/store_errors", 0),
+    )
 
 
 def _reactor_event_loop() -> asyncio.AbstractEventLoop:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from .items import Extraction
+from citewatch.model import Extraction
 
 # Literal markers, searched in the lowercased head of the page: a substring search is fast
 # where a long case-insensitive alternation costs more than extracting the article.

@@ -9,13 +9,15 @@ import logging
 import multiprocessing
 import re
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import trafilatura
 from lxml.html import HtmlElement
 from pypdf import PdfReader
 from trafilatura.utils import load_html
 
-from .items import Extraction
+from citewatch.model import Extraction
+
 from .mending import prepare_tree, restore_left_out_paragraphs
 from .text import normalize_text
 
@@ -116,6 +118,7 @@ class ExtractionPool:
     from a fork of this multi-threaded process."""
 
     _executor: ProcessPoolExecutor | None = None
+    _broken = False  # the workers died: this process extracts by itself from then on
 
     @classmethod
     def executor(cls, workers: int) -> ProcessPoolExecutor:
@@ -135,9 +138,18 @@ class ExtractionPool:
 
     @classmethod
     async def extract(cls, workers: int, is_html: bool, content: str | bytes, url: str) -> Extraction:
+        if cls._broken:
+            return extract_content(is_html, content, url)
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(cls.executor(workers), extract_content, is_html, content, url)
-        except Exception:  # a broken pool (workers killed at shutdown): do it here instead
+        except BrokenProcessPool:
+            if not cls._broken:
+                cls._broken = True
+                logger.error("the extraction worker processes died (killed, or unable to start: a program using "
+                             "citewatch must guard its main module with `if __name__ == '__main__':`); "
+                             "extracting in this process from now on")
+            return extract_content(is_html, content, url)
+        except Exception:  # one page the pool could not handle: do it here instead
             logger.warning("extraction pool failed for %s; extracting in-process", url, exc_info=True)
             return extract_content(is_html, content, url)

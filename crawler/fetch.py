@@ -20,7 +20,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
-from .items import FetchResult, SourceToCheck
+from citewatch.model import FetchResult, SourceToCheck
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 RAW_EXCHANGE_KEY = "citewatch_raw_exchange"  # request.meta key, set by crawler.capture

@@ -18,8 +18,9 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
 
+from citewatch.urls import FETCHABLE_SCHEMES
+
 from .fetch import ForbiddenAddress
-from .urls import FETCHABLE_SCHEMES
 
 logger = logging.getLogger(__name__)
 

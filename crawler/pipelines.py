@@ -11,10 +11,9 @@ from sqlite_utils import Database
 from twisted.internet import task
 
 from citewatch.config import Settings
+from citewatch.model import Change, CheckOutcome, Extraction, FetchResult, State, StoredSnapshot, Verdict
 from citewatch.storage.archive import WarcArchive
 from citewatch.storage.checks import (
-    CheckOutcome,
-    StoredSnapshot,
     archived_ends,
     latest_snapshot,
     load_liveness,
@@ -22,22 +21,35 @@ from citewatch.storage.checks import (
     snapshot_age,
     volatile_signatures,
 )
-from citewatch.storage.database import from_iso, open_database
+from citewatch.storage.database import open_database
+from citewatch.times import from_iso, parse_date
 
-from .change import Change, describe_change, has_changed
+from .change import describe_change, has_changed
 from .extract import ExtractionPool, content_hash, extract_content
 from .fetch import result_from_response
-from .items import Extraction, FetchResult, Verdict
-from .liveness import advance, is_permanent_move, judge
-from .noise import learn_signatures
+from .judges import Judges
+from .liveness import advance, is_permanent_move
+from .noise import Noise
 from .probe import HostProber
-from .revisit import ContentAge, next_check_at, parse_published
+from .revisit import ContentAge, next_check_at
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # checks committed together (see StorePipeline)
 BATCH_BYTES = 4 << 20  # or fewer, so that the responses they hold stay small
 BATCH_SECONDS = 1.0  # the longest a check waits for its commit
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The page judges and noise rules in force for a crawl (from `[judges]` and `[noise]`)."""
+
+    judges: Judges
+    noise: Noise
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Rules":
+        return cls(Judges.from_settings(settings.judges), Noise.from_settings(settings.noise))
 
 
 def needs_extraction(result: FetchResult) -> bool:
@@ -82,6 +94,7 @@ class LivenessPipeline:
 
     def __init__(self, crawler: Crawler):
         self.prober = HostProber(crawler)
+        self.judges = Judges.from_settings(crawler.settings["CITEWATCH_SETTINGS"].judges)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "LivenessPipeline":
@@ -90,7 +103,7 @@ class LivenessPipeline:
     async def process_item(self, item: FetchResult) -> FetchResult:
         if item.extraction is not None and item.is_html:
             item.not_found_page = await self.prober.not_found_page(item.page_url)
-        item.verdict = judge(item)
+        item.verdict = self.judges.verdict(item)
         return item
 
 
@@ -101,6 +114,7 @@ class _DatabasePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.settings: Settings = crawler.settings["CITEWATCH_SETTINGS"]
+        self.rules = Rules.from_settings(self.settings)
         self.db: Database | None = None
 
     @classmethod
@@ -125,11 +139,11 @@ class ConfirmPipeline(_DatabasePipeline):
 
     async def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None
-        if item.extraction is None or (item.verdict and item.verdict.outcome != "ok"):
+        if item.extraction is None or (item.verdict and item.verdict.outcome != State.OK):
             return item
         previous = latest_snapshot(self.db, item.source.id)
         volatile = volatile_signatures(self.db, item.source.id)
-        if previous is None or not has_changed(previous.extraction, item.extraction, volatile):
+        if previous is None or not has_changed(previous.extraction, item.extraction, volatile, self.rules.noise):
             return item
         try:
             response = await self.crawler.engine.download_async(Request(item.page_url, dont_filter=True))
@@ -173,7 +187,7 @@ class StorePipeline(_DatabasePipeline):
     def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None
         try:
-            self.pending.append(assess_fetch(self.db, item, self.settings, self.archive))
+            self.pending.append(assess_fetch(self.db, item, self.settings, self.archive, self.rules))
         except Exception:  # one source that cannot be stored must not stop the others
             logger.exception("could not store the check of %s", item.source.url)
             self.crawler.stats.inc_value("citewatch/store_errors")
@@ -221,23 +235,23 @@ class ContentComparison:
     age: ContentAge = ContentAge()
 
 
-def compare_content(db: Database, result: FetchResult) -> ContentComparison:
+def compare_content(db: Database, result: FetchResult, noise: Noise) -> ContentComparison:
     if result.extraction is None:  # nothing new to compare: only the age matters
         age = snapshot_age(db, result.source.id)
-        stable = ContentAge(from_iso(age[0]), parse_published(age[1])) if age else ContentAge()
+        stable = ContentAge(from_iso(age[0]), parse_date(age[1])) if age else ContentAge()
         return ContentComparison(same_article=result.body_unchanged, age=stable)
     previous = latest_snapshot(db, result.source.id)
     comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
     if result.confirmation is not None:
-        comparison.learned = learn_signatures(result.extraction.text, result.confirmation.text)
+        comparison.learned = noise.learn_signatures(result.extraction.text, result.confirmation.text)
     described = None
     if previous is not None:
         volatile = volatile_signatures(db, result.source.id) | comparison.learned
-        described = describe_change(previous.extraction, result.extraction, volatile)
+        described = describe_change(previous.extraction, result.extraction, volatile, noise)
         comparison.same_article = described is None
     if previous is None or described is not None:
         comparison.snapshot = (result.extraction, content_hash(result.extraction))
-        comparison.age = ContentAge(from_iso(result.fetched_at), parse_published(result.extraction.published))
+        comparison.age = ContentAge(from_iso(result.fetched_at), parse_date(result.extraction.published))
     if described is not None and previous is not None:
         comparison.change = (described, previous)
     return comparison
@@ -246,17 +260,17 @@ def compare_content(db: Database, result: FetchResult) -> ContentComparison:
 def _age(snapshot: StoredSnapshot | None) -> ContentAge:
     if snapshot is None:
         return ContentAge()
-    return ContentAge(from_iso(snapshot.taken_at), parse_published(snapshot.extraction.published))
+    return ContentAge(from_iso(snapshot.taken_at), parse_date(snapshot.extraction.published))
 
 
-def assess_fetch(db: Database, result: FetchResult, settings: Settings, archive: WarcArchive) -> CheckOutcome:
+def assess_fetch(db: Database, result: FetchResult, settings: Settings, archive: WarcArchive, rules: Rules) -> CheckOutcome:
     """Judge one fetch against what is stored and archive it if its bytes are new: all
     that save_check is to store."""
     at = from_iso(result.fetched_at)
-    verdict = result.verdict or judge(result)
-    comparison = compare_content(db, result) if verdict.outcome == "ok" else ContentComparison()
-    if verdict.outcome == "ok" and comparison.same_article and is_permanent_move(result):
-        verdict = Verdict("moved")  # the same article, at a new address
+    verdict = result.verdict or rules.judges.verdict(result)
+    comparison = compare_content(db, result, rules.noise) if verdict.outcome == State.OK else ContentComparison()
+    if verdict.outcome == State.OK and comparison.same_article and is_permanent_move(result):
+        verdict = Verdict(State.MOVED)  # the same article, at a new address
     result.verdict = verdict
     transition = advance(load_liveness(db, result.source.id), verdict, at, settings.dead)
     # A body unlike the last one archived (a 304 has none) is archived, and synced before the
@@ -274,7 +288,7 @@ def assess_fetch(db: Database, result: FetchResult, settings: Settings, archive:
         comparison.change,
         comparison.learned,
         (warc, result.body_hash) if warc is not None else None,
-        wayback_reason(result, comparison, settings) if verdict.outcome in ("ok", "moved") else None,
+        wayback_reason(result, comparison, settings) if verdict.is_good else None,
     )
 
 

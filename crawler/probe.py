@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 
+from citewatch.model import Extraction
+
 from .extract import extract_article
 from .fetch import response_html
-from .items import Extraction
 
 logger = logging.getLogger(__name__)
 

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 
 from citewatch.config import Settings
-
-from .items import Verdict
-from .liveness import Liveness
+from citewatch.model import Liveness, State, Verdict
 
 DEAD_INTERVAL = timedelta(days=7)
 BLOCKED_INTERVAL = timedelta(days=1)
@@ -60,12 +58,12 @@ def _interval(
             return RATE_LIMITED_INTERVAL, True
         low, high = RETRY_AFTER_BOUNDS
         return min(max(timedelta(seconds=verdict.retry_after), low), high), True
-    if liveness.state == "failing" or (liveness.state in ("ok", "moved") and liveness.failure_count):
+    if liveness.state == State.FAILING or (liveness.state.holds and liveness.failure_count):
         dead = settings.dead
         return max(timedelta(days=dead.min_days) / max(dead.failures - 1, 1), MIN_FAILING_INTERVAL), True
-    if liveness.state == "dead":
+    if liveness.state == State.DEAD:
         return DEAD_INTERVAL, False
-    if liveness.state == "blocked":
+    if liveness.state == State.BLOCKED:
         return BLOCKED_INTERVAL, False
     return _healthy_interval(at, settings, age), False
 
@@ -78,14 +76,3 @@ def _healthy_interval(at: datetime, settings: Settings, age: ContentAge) -> time
     if age.stable_since is None:
         return low
     return min(max((at - age.stable_since) / 3, low), high)
-
-
-def parse_published(value: str | None) -> datetime | None:
-    """An extracted publication date ("2025-12-19", or a full timestamp), in UTC."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -19,15 +19,13 @@ import signal
 import sys
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 from urllib.parse import urlsplit
 
 from citewatch.config import Settings
+from citewatch.model import CheckSummary, SourceToCheck
 
-from .items import SourceToCheck
-
-if TYPE_CHECKING:
-    from .runner import CheckSummary
+from .control import CrawlControl
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +70,7 @@ class ChildShards:
         self._joined = threading.Event()
         self._relay: threading.Thread | None = None
         self._summaries = [context.Pipe(duplex=False) for _ in shards]  # (ours, the child's)
+        self._sizes = [len(shard) for shard in shards]
         self._processes = [
             context.Process(
                 target=_run_child,
@@ -116,15 +115,15 @@ class ChildShards:
                 return
 
     def join(self) -> list[CheckSummary]:
-        """Wait for the children; the summaries of those that finished."""
+        """Wait for the children; their summaries (a child that ended without one has
+        all its sources `lost`)."""
         self._starter.join()
         summaries = []
-        for process, (summary, _) in zip(self._processes, self._summaries):
+        for process, (summary, _), size in zip(self._processes, self._summaries, self._sizes):
             if process.pid is None:  # never started
                 continue
             process.join()  # a summary is small: sending it never waits for us to read it
-            if summary.poll():
-                summaries.append(summary.recv())
+            summaries.append(summary.recv() if summary.poll() else CheckSummary(lost=size))
             if process.exitcode != 0:
                 logger.error("%s ended with exit code %s: its sources not yet stored stay due", process.name, process.exitcode)
         self._joined.set()
@@ -138,8 +137,8 @@ class ChildShards:
 def _run_child(settings, sources, clock, stop, checked, summary_end) -> None:  # type: ignore[no-untyped-def]
     """A shard's crawl, in a child process: stops when `stop` is set, counts each source
     checked in `checked`, and sends its summary through `summary_end`."""
+    from .crawl import crawl_sources
     from .extract import ExtractionPool
-    from .runner import CrawlControl, run_check
 
     control = CrawlControl()
     if stop.is_set():  # asked before this process was up: crawl nothing
@@ -152,7 +151,7 @@ def _run_child(settings, sources, clock, stop, checked, summary_end) -> None:  #
             checked.value += 1
 
     try:
-        summary = run_check(settings, sources, clock=clock, control=control, on_checked=count)
+        summary = crawl_sources(settings, sources, clock, control, count)
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent reports it
         return
     finally:

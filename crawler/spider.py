@@ -9,10 +9,10 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from citewatch.storage.database import to_iso
+from citewatch.model import FetchResult, SourceToCheck
+from citewatch.times import to_iso
 
 from .fetch import result_from_failure, result_from_response
-from .items import FetchResult, SourceToCheck
 
 
 def conditional_headers(source: SourceToCheck) -> dict[str, str]:

@@ -4,50 +4,17 @@ alone: no network."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
-from citewatch.storage.database import to_iso, utc_now
+from citewatch.model import State
+from citewatch.storage.reporting import CitationRow, citation_rows, incident_rows, state_history
+from citewatch.times import to_iso, utc_now
 
-REPORT_STATES = ("ok", "changed", "failing", "dead", "blocked", "moved", "new")
-CHART_STATES = ("ok", "moved", "blocked", "failing", "dead")
-BROKEN = ("failing", "dead")
-
-
-@dataclass(frozen=True)
-class CitationRow:
-    incident: str
-    incident_title: str | None
-    incident_url: str | None
-    role: str
-    title: str | None
-    publisher: str | None
-    url: str
-    source_id: int
-    state: str
-    reason: str | None
-    since: str | None  # when it began to fail, for failing and dead sources
-    http_status: int | None
-    final_url: str | None
-    last_checked: str | None
-    last_ok: str | None
-    changes: int
-    last_changed: str | None
-    change_summary: str | None
-    change_diff: str | None
-    archive_url: str | None
-    has_snapshot: bool
-
-    def as_dict(self) -> dict:
-        data = dict(self.__dict__)
-        data.pop("change_diff")
-        data.pop("source_id")
-        data.pop("has_snapshot")
-        return data
+REPORT_STATES = (State.OK, "changed", State.FAILING, State.DEAD, State.BLOCKED, State.MOVED, State.NEW)
+CHART_STATES = (State.OK, State.MOVED, State.BLOCKED, State.FAILING, State.DEAD)
 
 
 @dataclass
@@ -63,17 +30,17 @@ class IncidentReport:
 
     @property
     def broken(self) -> int:
-        return sum(1 for c in self.citations if c.state in BROKEN)
+        return sum(1 for c in self.citations if c.state.broken)
 
     @property
     def health(self) -> float:
         """The share of citations that still hold (ok or moved)."""
-        holding = sum(1 for c in self.citations if c.state in ("ok", "moved"))
+        holding = sum(1 for c in self.citations if c.state.holds)
         return holding / len(self.citations) if self.citations else 1.0
 
     @property
     def dead_citations(self) -> list[CitationRow]:
-        return [c for c in self.citations if c.state == "dead"]
+        return [c for c in self.citations if c.state == State.DEAD]
 
 
 @dataclass
@@ -91,13 +58,8 @@ class SiteReport:
 
 
 def build_report(db: Database, incident: str | None = None, days: int = 90) -> SiteReport:
-    rows = _citation_rows(db, incident)
-    incidents: dict[str, IncidentReport] = {}
-    for slug, title, url, category in db.execute(
-        "SELECT slug, title, url, category FROM incidents" + (" WHERE slug = ?" if incident else "") + " ORDER BY slug",
-        [incident] if incident else [],
-    ):
-        incidents[slug] = IncidentReport(slug, title, url, category)
+    rows = citation_rows(db, incident)
+    incidents = {row.slug: IncidentReport(row.slug, row.title, row.url, row.category) for row in incident_rows(db, incident)}
     for row in rows:
         incidents[row.incident].citations.append(row)
     by_source = {row.source_id: row for row in rows}
@@ -109,53 +71,3 @@ def build_report(db: Database, incident: str | None = None, days: int = 90) -> S
         changed_sources=sum(1 for row in by_source.values() if row.changes),
         history=state_history(db, set(by_source), days),
     )
-
-
-def _citation_rows(db: Database, incident: str | None) -> list[CitationRow]:
-    sql = """
-        SELECT c.incident_slug, i.title, i.url, c.role, c.title, c.publisher, c.cited_url, s.id, s.state, s.reason,
-               CASE WHEN s.state IN ('failing', 'dead') THEN s.first_failure_at END, s.http_status, s.final_url,
-               s.last_checked, s.last_ok, COALESCE(changed.count, 0), changed.last_at, latest.summary, latest.detail,
-               s.archive_url, EXISTS (SELECT 1 FROM snapshots WHERE snapshots.source_id = s.id)
-        FROM citations c
-        JOIN incidents i ON i.slug = c.incident_slug
-        JOIN sources s ON s.id = c.source_id
-        LEFT JOIN source_changes AS changed ON changed.source_id = s.id
-        LEFT JOIN events latest ON latest.id = changed.last_event_id
-    """
-    params: list[str] = []
-    if incident:
-        sql += " WHERE c.incident_slug = ?"
-        params.append(incident)
-    rows = []
-    for row in db.execute(sql + " ORDER BY c.incident_slug, c.id", params):
-        detail = json.loads(row[18]) if row[18] else {}
-        rows.append(CitationRow(*row[:18], detail.get("diff"), row[19], bool(row[20])))
-    return rows
-
-
-def state_history(db: Database, source_ids: set[int], days: int) -> list[tuple[str, Counter[str]]]:
-    """Sources per state at the end of each of the last `days` days with checks."""
-    first = db.execute("SELECT MIN(checked_at) FROM checks WHERE state IS NOT NULL").fetchone()[0]
-    if first is None:
-        return []
-    today = utc_now().date()
-    start = max(datetime.fromisoformat(first).date(), today - timedelta(days=days - 1))
-    current: dict[int, str] = {}
-    history: list[tuple[str, Counter[str]]] = []
-    day = start
-    rows = db.execute("SELECT source_id, checked_at, state FROM checks WHERE state IS NOT NULL ORDER BY checked_at, id")
-    for source_id, checked_at, state in rows:
-        checked = datetime.fromisoformat(checked_at).date()
-        while checked > day:
-            history.append(_snapshot_day(day, current, source_ids))
-            day += timedelta(days=1)
-        current[source_id] = state
-    while day <= today:
-        history.append(_snapshot_day(day, current, source_ids))
-        day += timedelta(days=1)
-    return [entry for entry in history if entry[0] >= start.isoformat()]
-
-
-def _snapshot_day(day: date, current: dict[int, str], source_ids: set[int]) -> tuple[str, Counter[str]]:
-    return day.isoformat(), Counter(state for source_id, state in current.items() if source_id in source_ids)

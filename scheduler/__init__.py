@@ -1,1 +1,2 @@
-"""The command line and, later, the daemon and the one-shot run for cron."""
+"""The `citewatch` command line (cli.py) and the daemon (daemon.py), over the library in
+citewatch.facade."""

@@ -1,56 +1,34 @@
-"""The `citewatch` command line: a thin layer over the library.
+"""The `citewatch` command line: each command parses its options, calls the library
+(`citewatch.Citewatch`) once and renders what it returns.
 
-Exit status: 0 when the command did its work, 1 when a run failed, 2 for bad input or
-configuration (the message names the file, record, key or URL).
+Exit status, mapped from the library's exceptions in one place (CitewatchGroup): 0 when
+the command did its work, 1 when a run failed, 2 for bad input or configuration (the
+message names the file, record, key or URL).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import sys
 from collections import Counter
-from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlite_utils import Database
 
-from citewatch import __version__
-from citewatch.config import CONFIG_ENV_VAR, ConfigError, Settings, load_settings, parse_duration
-from citewatch.crawler.liveness import STATES
-from citewatch.crawler.runner import run_check
-from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
-from citewatch.reports.alerts import send_alerts
-from citewatch.reports.digest import pending_digest
-from citewatch.reports.email import render_message
-from citewatch.reports.linkrot import build_report
-from citewatch.reports.render import FORMATS, write_report
-from citewatch.scheduler.cycle import run_cycle
-from citewatch.scheduler.daemon import run_daemon
-from citewatch.scheduler.lock import RunLock
-from citewatch.storage.archive import WarcArchive
-from citewatch.storage.checks import sources_to_check
-from citewatch.storage.database import open_database, to_iso, utc_now
-from citewatch.storage.history import (
-    archived_at,
-    latest_change,
-    snapshot_at,
-    source_history,
-    source_id_for,
-    warc_locations,
-)
-from citewatch.storage.ingest import ingest_records
-from citewatch.storage.records import read_records
-from citewatch.storage.status import incident_exists, source_statuses
-from citewatch.storage.wayback import WaybackClient
-from citewatch.storage.wayback_queue import refresh_archive_links, run_queue
+from citewatch.config import CONFIG_ENV_VAR, load_settings, parse_duration
+from citewatch.errors import BadInput, CitewatchError, RunFailed
+from citewatch.facade import Citewatch, LookupRun
+from citewatch.model import State
+from citewatch.reports.formats import ReportFormat
+from citewatch.storage.lock import RunLock
+from citewatch.version import __version__
+
+from .daemon import run_daemon
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -58,41 +36,27 @@ EXIT_BAD_INPUT = 2
 logger = logging.getLogger("citewatch.cli")
 
 
-class BadInput(click.ClickException):
-    """Bad input or configuration: one line on stderr, exit status 2."""
+def exit_status(error: CitewatchError) -> int:
+    return EXIT_BAD_INPUT if isinstance(error, BadInput) else EXIT_FAILED
 
-    exit_code = EXIT_BAD_INPUT
 
-    def show(self, file: object = None) -> None:
+class CommandFailed(click.ClickException):
+    """A library error as the command line shows it: one line on stderr, and its exit status."""
+
+    def __init__(self, error: CitewatchError) -> None:
+        super().__init__(str(error))
+        self.exit_code = exit_status(error)
+
+    def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.message}", err=True)
 
 
-class App:
-    """What every command needs: the settings, and the database opened on first use."""
-
-    def __init__(self, settings: Settings, quiet: bool = False):
-        self.settings = settings
-        self.quiet = quiet
-        self._db: Database | None = None
-
-    @property
-    def archive(self) -> WarcArchive:
-        storage = self.settings.storage
-        return WarcArchive(storage.warc_dir, storage.warc_file_bytes)
-
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            path = self.settings.storage.database
-            try:
-                self._db = open_database(path)
-            except (OSError, sqlite3.Error) as error:
-                raise BadInput(f"cannot open the database {path}: {error} (check storage.dir)") from error
-        return self._db
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
+class CitewatchGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CitewatchError as error:
+            raise CommandFailed(error) from error
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -102,7 +66,7 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose > 1 else max(level, logging.WARNING))
 
 
-@click.group()
+@click.group(cls=CitewatchGroup)
 @click.version_option(__version__, prog_name="citewatch")
 @click.option(
     "--config",
@@ -120,28 +84,21 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool)
     Ingest incident records, check their cited URLs, and see which sources died or changed.
     """
     _configure_logging(verbose, quiet)
-    try:
-        settings = load_settings(config_path)
-    except ConfigError as error:
-        click.echo(f"error: {error}", err=True)
-        ctx.exit(EXIT_BAD_INPUT)
-    app = App(settings, quiet)
-    ctx.obj = app
-    ctx.call_on_close(app.close)
+    ctx.meta["quiet"] = quiet
+    ctx.obj = ctx.with_resource(Citewatch(load_settings(config_path)))
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.pass_obj
-def ingest(app: App, paths: tuple[Path, ...]) -> None:
+def ingest(cw: Citewatch, paths: tuple[Path, ...]) -> None:
     """Read incident records from PATHS (files or directories of .json / .jsonl).
 
     Accepts the tracker's export ({"site", "generatedAt", "record"}), bare records, JSON
     arrays of either, and JSON Lines. Re-ingesting a record replaces its citations.
     """
-    read = read_records(list(paths))
-    with progress(len(read.records), "ingesting records", app.quiet) as advance:
-        report = ingest_records(app.db, read, on_record=advance)
+    with ProgressBar("ingesting records") as bar:
+        report = cw.ingest(paths, on_record=bar.advance, on_start=bar.start)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     click.echo(
@@ -149,30 +106,17 @@ def ingest(app: App, paths: tuple[Path, ...]) -> None:
         f"from {_count(report.files, 'file')}; {_count(report.new_sources, 'new source')}."
     )
     if report.problems:
-        click.echo(f"{_count(len(report.problems), 'problem')} in the input, listed above.", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise BadInput(f"{_count(len(report.problems), 'problem')} in the input, listed above.")
 
 
 @cli.command()
 @click.option("--all", "check_all", is_flag=True, help="Check every cited source, due or not.")
 @click.argument("urls", nargs=-1)
 @click.pass_obj
-def check(app: App, check_all: bool, urls: tuple[str, ...]) -> None:
+def check(cw: Citewatch, check_all: bool, urls: tuple[str, ...]) -> None:
     """Fetch the sources that are due (all with --all, or the given URLS) and record what changed."""
-    wanted = None
-    if urls:
-        try:
-            wanted = [normalize_url(check_cited_url(url)) for url in urls]
-        except InvalidURL as error:
-            raise click.BadParameter(str(error), param_hint="URLS") from None
-    sources = sources_to_check(app.db, utc_now(), everything=check_all, urls=wanted)
-    if wanted is not None and len(sources) < len(set(wanted)):
-        known = {normalize_url(source.url) for source in sources}
-        missing = [url for url in urls if normalize_url(url) not in known]
-        click.echo(f"error: not a cited source: {', '.join(missing)} (ingest a record citing it first)", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    with progress(len(sources), "checking sources", app.quiet) as advance:
-        summary = run_check(app.settings, sources, on_checked=advance)
+    with ProgressBar("checking sources") as bar:
+        summary = cw.check(urls or None, all=check_all, on_checked=bar.advance, on_start=bar.start)
     states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))
     click.echo(
         f"Checked {_count(summary.checked, 'source')}"
@@ -180,34 +124,35 @@ def check(app: App, check_all: bool, urls: tuple[str, ...]) -> None:
         + f"; {_count(summary.changed, 'content change')}."
     )
     if summary.store_errors:
-        click.echo(f"error: {_count(summary.store_errors, 'check')} could not be stored (see log)", err=True)
-        sys.exit(EXIT_FAILED)
+        raise RunFailed(f"{_count(summary.store_errors, 'check')} could not be stored (see log)")
+    if summary.lost:
+        raise RunFailed(f"a crawl process failed: up to {_count(summary.lost, 'source')} not checked, still due (see log)")
+
+
+_STATUS_COLUMNS = (
+    ("URL", {"overflow": "fold", "ratio": 4}),
+    ("State", {}),
+    ("Reason", {}),
+    ("HTTP", {"justify": "right"}),
+    ("Last checked", {}),
+    ("Changes", {"justify": "right"}),
+    ("Next check", {}),
+)
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable: a JSON list, one object per source.")
 @click.option("--incident", metavar="SLUG", help="Only the sources cited by this incident.")
-@click.option("--state", type=click.Choice(STATES), help="Only sources in this state.")
+@click.option("--state", type=click.Choice([state.value for state in State]), help="Only sources in this state.")
 @click.pass_obj
-def status(app: App, as_json: bool, incident: str | None, state: str | None) -> None:
+def status(cw: Citewatch, as_json: bool, incident: str | None, state: str | None) -> None:
     """Where every cited source stands: state, reason, last check, changes."""
-    if incident is not None and not incident_exists(app.db, incident):
-        click.echo(f"error: no incident with slug {incident!r}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    statuses = source_statuses(app.db, incident=incident, state=state)
+    statuses = cw.status(incident=incident, state=state)
     if as_json:
         click.echo(json.dumps([row.as_json() for row in statuses], indent=2))
         return
     table = Table(show_lines=False, header_style="bold")
-    for column, options in (
-        ("URL", {"overflow": "fold", "ratio": 4}),
-        ("State", {}),
-        ("Reason", {}),
-        ("HTTP", {"justify": "right"}),
-        ("Last checked", {}),
-        ("Changes", {"justify": "right"}),
-        ("Next check", {}),
-    ):
+    for column, options in _STATUS_COLUMNS:
         table.add_column(column, **options)
     for row in statuses:
         table.add_row(
@@ -219,19 +164,11 @@ def status(app: App, as_json: bool, incident: str | None, state: str | None) -> 
             str(row.changes),
             _short_time(row.next_check_at),
         )
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = _console()
     console.print(table)
-    counts = Counter(row.state for row in statuses)
+    counts = Counter(row.state.value for row in statuses)
     breakdown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     console.print(f"{_count(len(statuses), 'source')}" + (f": {breakdown}" if breakdown else ""))
-
-
-def _source_id(app: App, url: str) -> int:
-    source_id = source_id_for(app.db, url)
-    if source_id is None:
-        click.echo(f"error: not a cited source: {url}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    return source_id
 
 
 _DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}
@@ -240,9 +177,9 @@ _DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}
 @cli.command()
 @click.argument("url")
 @click.pass_obj
-def diff(app: App, url: str) -> None:
+def diff(cw: Citewatch, url: str) -> None:
     """Show the latest content change of URL as a unified diff (coloured on a terminal)."""
-    change = latest_change(app.db, _source_id(app, url))
+    change = cw.diff(url)
     if change is None:
         click.echo(f"No content change recorded for {url}.")
         return
@@ -255,12 +192,12 @@ def diff(app: App, url: str) -> None:
 @cli.command()
 @click.argument("url")
 @click.pass_obj
-def history(app: App, url: str) -> None:
+def history(cw: Citewatch, url: str) -> None:
     """List the checks of URL, oldest first, with what each one found."""
     table = Table(header_style="bold")
     for column in ("Checked", "Outcome", "HTTP", "Error", "Events"):
         table.add_column(column, overflow="fold")
-    for entry in source_history(app.db, _source_id(app, url)):
+    for entry in cw.history(url):
         table.add_row(
             _short_time(entry.checked_at),
             entry.outcome,
@@ -268,20 +205,7 @@ def history(app: App, url: str) -> None:
             entry.error or "",
             "; ".join(entry.events),
         )
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
-
-
-def _moment(value: str | None) -> str | None:
-    """An ISO 8601 date or time from the command line, as a stored UTC timestamp."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time", param_hint="--at") from None
-    if len(value) <= 10:  # a date alone: the whole of that day
-        moment = moment.replace(hour=23, minute=59, second=59)
-    return to_iso(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    _console().print(table)
 
 
 @cli.command()
@@ -289,20 +213,18 @@ def _moment(value: str | None) -> str | None:
 @click.option("--at", "at", metavar="TIME", help="The version current at TIME (ISO 8601, UTC unless stated).")
 @click.option("--raw", is_flag=True, help="The archived response body (HTML, PDF, ...) instead of the extracted text.")
 @click.pass_obj
-def snapshot(app: App, url: str, at: str | None, raw: bool) -> None:
+def snapshot(cw: Citewatch, url: str, at: str | None, raw: bool) -> None:
     """Print an archived version of URL: its extracted text, or with --raw the page as fetched."""
-    source_id, moment = _source_id(app, url), _moment(at)
+    when = f" at {at}" if at else ""
     if raw:
-        location = archived_at(app.db, source_id, moment)
-        if location is None:
-            click.echo(f"error: nothing archived for {url}" + (f" at {at}" if at else ""), err=True)
-            sys.exit(EXIT_BAD_INPUT)
-        sys.stdout.buffer.write(app.archive.read(location).body)
+        response = cw.raw_snapshot(url, at)
+        if response is None:
+            raise BadInput(f"nothing archived for {url}{when}")
+        sys.stdout.buffer.write(response.body)
         return
-    version = snapshot_at(app.db, source_id, moment)
+    version = cw.snapshot(url, at)
     if version is None:
-        click.echo(f"error: no snapshot of {url}" + (f" at {at}" if at else ""), err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        raise BadInput(f"no snapshot of {url}{when}")
     click.echo(f"Title: {version.title or ''}\nTaken: {version.taken_at}\n\n{version.text}")
 
 
@@ -310,12 +232,9 @@ def snapshot(app: App, url: str, at: str | None, raw: bool) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.option("--incident", metavar="SLUG", help="Only the sources cited by this incident.")
 @click.pass_obj
-def export_warc(app: App, out: Path, incident: str | None) -> None:
+def export_warc(cw: Citewatch, out: Path, incident: str | None) -> None:
     """Write every archived version into one WARC file (OUT.warc.gz) for replay tools."""
-    if incident is not None and not incident_exists(app.db, incident):
-        click.echo(f"error: no incident with slug {incident!r}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    count = app.archive.export(warc_locations(app.db, incident), out)
+    count = cw.export_warc(out, incident)
     click.echo(f"Wrote {_count(count, 'archived response')} to {out}.")
 
 
@@ -323,49 +242,35 @@ def export_warc(app: App, out: Path, incident: str | None) -> None:
 @click.option("--lookup", is_flag=True, help="Refresh every source's best Wayback copy instead (CDX API).")
 @click.option("--max-time", default="5m", show_default=True, metavar="DURATION", help="Stop submitting after this long.")
 @click.pass_obj
-def archive(app: App, lookup: bool, max_time: str) -> None:
+def archive(cw: Citewatch, lookup: bool, max_time: str) -> None:
     """Run the Wayback Machine queue once: submit what is due, paced to wayback.per_minute."""
-    wayback = app.settings.wayback
-    if not wayback.enabled:
-        click.echo("The Wayback Machine is disabled (wayback.enabled = false).")
-        return
-    client = WaybackClient(wayback)
-    if lookup:
-        looked_up, found = refresh_archive_links(app.db, client)
-        click.echo(f"Looked up {_count(looked_up, 'source')}: {found} with an archived copy.")
-        return
     try:
         budget = parse_duration(max_time)
     except ValueError:
         raise click.BadParameter(f"{max_time!r} is not a duration like '90s', '5m'", param_hint="--max-time") from None
-    run = run_queue(app.db, wayback, client, max_seconds=budget)
-    line = f"Submitted {run.submitted}, failed {run.failed} (retried later), deferred {run.deferred}; {run.pending} pending."
-    click.echo(line + (f" Paused until {run.paused_until}: the Wayback Machine asked us to wait." if run.paused_until else ""))
+    run = cw.archive(lookup=lookup, max_seconds=budget)
+    if run is None:
+        click.echo("The Wayback Machine is disabled (wayback.enabled = false).")
+    elif isinstance(run, LookupRun):
+        click.echo(f"Looked up {_count(run.looked_up, 'source')}: {run.found} with an archived copy.")
+    else:
+        line = f"Submitted {run.submitted}, failed {run.failed} (retried later), deferred {run.deferred}; {run.pending} pending."
+        click.echo(line + (f" Paused until {run.paused_until}: the Wayback Machine asked us to wait." if run.paused_until else ""))
 
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Print the digest instead of sending it (nothing is marked sent).")
 @click.pass_obj
-def alert(app: App, dry_run: bool) -> None:
-    """Email every event not yet alerted (changed, dead, revived, moved, blocked) as one digest."""
-    email = app.settings.email
+def alert(cw: Citewatch, dry_run: bool) -> None:
+    """Send every event not yet alerted (changed, dead, revived, moved, blocked) as one
+    digest, by email and through every [[notify]] channel."""
+    run = cw.alert(dry_run=dry_run)
     if dry_run:
-        digest = pending_digest(app.db)
-        if not digest.incidents:
-            click.echo("Nothing to alert.")
-            return
-        message = render_message(digest, email, email.recipients)
-        for header in ("Subject", "From", "To"):
-            click.echo(f"{header}: {message[header]}")
-        click.echo("\n" + message.get_body(("plain",)).get_content())
+        click.echo(run.preview or "Nothing to alert.")
         return
-    if not email.enabled:
-        click.echo("Email is disabled (email.enabled = false): nothing sent.")
+    if run.disabled:
+        click.echo("Email is disabled (email.enabled = false) and no [[notify]] is set: nothing sent.")
         return
-    if not email.recipients:
-        click.echo("error: email.recipients is empty: there is no one to send alerts to", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    run = send_alerts(app.db, email)
     click.echo(f"Sent {_count(run.messages_sent, 'message')}; {_count(run.events_alerted, 'event')} alerted.")
     if run.uncertain:
         click.echo(f"warning: {_count(run.uncertain, 'message')} interrupted by a crash may have been delivered; "
@@ -373,38 +278,35 @@ def alert(app: App, dry_run: bool) -> None:
     if run.errors:
         for error in run.errors:
             click.echo(f"error: {error}", err=True)
-        click.echo("Unsent messages are kept and sent by the next `citewatch alert`.", err=True)
-        sys.exit(EXIT_FAILED)
+        raise RunFailed("Unsent messages are kept and sent by the next `citewatch alert`.")
+
+
+def _format_help() -> str:
+    return "; ".join(f"{cls.name}: {cls.description}" for cls in ReportFormat.registry.classes()) + "."
 
 
 @cli.command()
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write into.")
-@click.option("--format", "form", type=click.Choice(FORMATS), default="html", show_default=True,
-              help="html: a static site; md: pages to paste into an issue or wiki; csv, json: one row per citation.")
+@click.option("--format", "form", type=click.Choice(ReportFormat.registry.names()), default="html", show_default=True,
+              help=_format_help())
 @click.option("--incident", metavar="SLUG", help="Only this incident.")
 @click.pass_obj
-def report(app: App, out: Path, form: str, incident: str | None) -> None:
+def report(cw: Citewatch, out: Path, form: str, incident: str | None) -> None:
     """Write the link-rot report: per incident, which citations hold and what to cite instead."""
-    if incident is not None and not incident_exists(app.db, incident):
-        click.echo(f"error: no incident with slug {incident!r}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    site = build_report(app.db, incident)
-    written = write_report(app.db, site, out, form)
-    entry = out / {"html": "index.html", "md": "index.md", "csv": "citations.csv", "json": "citations.json"}[form]
-    click.echo(f"Wrote {_count(len(written), 'file')} for {_count(len(site.incidents), 'incident')}: {entry}")
+    run = cw.report(out, form, incident)
+    click.echo(f"Wrote {_count(len(run.files), 'file')} for {_count(run.incidents, 'incident')}: {run.entry}")
 
 
 @cli.command()
 @click.pass_obj
-def run(app: App) -> None:
+def run(cw: Citewatch) -> None:
     """One full cycle, for cron: check what is due, run the Wayback queue, send the digest and
     rewrite the report if their schedules say so. Exits at once if another run is active."""
-    lock = RunLock(app.settings.storage.dir)
-    if not lock.acquire():
-        click.echo(f"Another citewatch run is active (pid {lock.holder}): nothing to do.")
+    with ProgressBar("checking sources") as bar:
+        cycle = cw.run_cycle(on_checked=bar.advance, on_start=bar.start)
+    if cycle.active_run is not None:
+        click.echo(f"Another citewatch run is active (pid {cycle.active_run}): nothing to do.")
         return
-    with lock:
-        cycle = run_cycle(app.settings)
     checks = cycle.checks
     click.echo(f"Checked {_count(checks.checked, 'source')}; {_count(checks.changed, 'content change')}.")
     if cycle.wayback is not None:
@@ -412,53 +314,73 @@ def run(app: App) -> None:
     if cycle.alerts is not None:
         click.echo(f"Digest: {_count(cycle.alerts.messages_sent, 'message')} sent.")
     if cycle.report is not None:
-        click.echo(f"Report: {_count(len(cycle.report), 'file')} written to {app.settings.schedule.report_dir}.")
+        click.echo(f"Report: {_count(len(cycle.report.files), 'file')} written to {cw.settings.schedule.report_dir}.")
     if cycle.failed:
-        click.echo("error: part of the run failed (see the log above)", err=True)
-        sys.exit(EXIT_FAILED)
+        raise RunFailed("part of the run failed (see the log above)")
 
 
 @cli.command()
 @click.pass_obj
-def daemon(app: App) -> None:
+def daemon(cw: Citewatch) -> None:
     """Run in the foreground on timers (schedule.tick, schedule.digest, schedule.report),
     logging to stderr, until SIGTERM or SIGINT."""
-    if not app.quiet:
+    if not click.get_current_context().meta["quiet"]:
         logging.getLogger("citewatch").setLevel(logging.INFO)
-    lock = RunLock(app.settings.storage.dir)
+    lock = RunLock(cw.settings.storage.dir)
     if not lock.acquire():
-        click.echo(f"error: another citewatch run is active (pid {lock.holder})", err=True)
-        sys.exit(EXIT_FAILED)
+        raise RunFailed(f"another citewatch run is active (pid {lock.holder})")
     with lock:
-        sys.exit(run_daemon(app.settings))
+        sys.exit(run_daemon(cw.settings))
 
 
-@contextmanager
-def progress(total: int, what: str, quiet: bool) -> Iterator[Callable[[], None]]:
-    """A progress bar on a terminal; plain log lines (every tenth of the way) otherwise."""
-    if total and sys.stderr.isatty() and not quiet:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task(what, total=total)
-            yield lambda: bar.advance(task)
-        return
-    done = 0
+class ProgressBar:
+    """A progress bar on a terminal once the total is known; plain log lines (every tenth of
+    the way) otherwise."""
 
-    def advance() -> None:
-        nonlocal done
-        done += 1
-        if done == total or done % max(total // 10, 1) == 0:
-            logger.info("%s: %d of %d", what, done, total)
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.quiet = click.get_current_context().meta.get("quiet", False)
+        self.total = 0
+        self.done = 0
+        self._bar: Progress | None = None
+        self._advance: Callable[[], None] = self._log
 
-    yield advance
+    def start(self, total: int) -> None:
+        self.total = total
+        if total and sys.stderr.isatty() and not self.quiet:
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            self._bar = Progress(*columns, console=Console(stderr=True), transient=True)
+            self._bar.start()
+            task = self._bar.add_task(self.what, total=total)
+            self._advance = lambda: self._bar.advance(task)  # type: ignore[union-attr]
+
+    def advance(self) -> None:
+        self._advance()
+
+    def _log(self) -> None:
+        self.done += 1
+        if self.done == self.total or self.done % max(self.total // 10, 1) == 0:
+            logger.info("%s: %d of %d", self.what, self.done, self.total)
+
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
-_STATE_STYLES = {"ok": "green", "failing": "yellow", "dead": "bold red", "blocked": "magenta", "moved": "cyan"}
+_STATE_STYLES = {State.OK: "green", State.FAILING: "yellow", State.DEAD: "bold red", State.BLOCKED: "magenta",
+                 State.MOVED: "cyan"}
 
 
-def _state_markup(state: str) -> str:
+def _state_markup(state: State) -> str:
     style = _STATE_STYLES.get(state)
-    return f"[{style}]{state}[/]" if style else state
+    return f"[{style}]{state}[/]" if style else str(state)
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _short_time(value: str | None) -> str:

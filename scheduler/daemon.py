@@ -2,9 +2,10 @@
 
 Checks every `schedule.tick`, the Wayback queue every minute (pacing itself within its
 rate limit), the digest on `schedule.digest`, the report on `schedule.report`. Each job
-runs alone (no overlap, missed runs coalesced). SIGTERM or SIGINT stops it cleanly: the
-running crawl is stopped (checks already fetched are stored whole, the rest dropped), the
-Wayback queue stops between submissions, and the process exits 0 within
+runs alone (no overlap, missed runs coalesced), through a Citewatch of its own (a
+database connection belongs to the thread that opened it). SIGTERM or SIGINT stops it
+cleanly: the running crawl is stopped (checks already fetched are stored whole, the rest
+dropped), the Wayback queue stops between submissions, and the process exits 0 within
 `schedule.stop_timeout`, abandoning what has not finished by then (nothing is half
 written: every write is a transaction, every archive record is synced before use).
 """
@@ -16,7 +17,7 @@ import os
 import signal
 import threading
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -24,9 +25,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from citewatch.config import Settings
-from citewatch.crawler.runner import CrawlControl
-
-from .cycle import archive_queue, check_due, rewrite_report, send_digest
+from citewatch.crawler.control import CrawlControl
+from citewatch.facade import Citewatch
 
 logger = logging.getLogger(__name__)
 
@@ -66,20 +66,27 @@ def run_daemon(settings: Settings) -> int:
     return 0
 
 
+def _job(settings: Settings, work: Callable[[Citewatch], object]) -> None:
+    with Citewatch(settings) as cw:
+        work(cw)
+
+
 def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: CrawlControl, stopping: threading.Event) -> None:
     now = datetime.now(timezone.utc)
     schedule = settings.schedule
-    scheduler.add_job(check_due, IntervalTrigger(seconds=schedule.tick), args=[settings, control],
-                      id="check", name="check due sources", next_run_time=now)
+
+    def add(job: str, name: str, work: Callable[[Citewatch], object], trigger: Any, **options: Any) -> None:
+        scheduler.add_job(_job, trigger, args=[settings, work], id=job, name=name, **options)
+
+    add("check", "check due sources", lambda cw: cw.check(control=control), IntervalTrigger(seconds=schedule.tick),
+        next_run_time=now)
     if settings.wayback.enabled:
-        scheduler.add_job(
-            archive_queue, IntervalTrigger(seconds=WAYBACK_EVERY_SECONDS), id="wayback", name="Wayback queue",
-            args=[settings, WAYBACK_EVERY_SECONDS - 5],
-            kwargs={"keep_going": lambda: not stopping.is_set(), "sleep": stopping.wait}, next_run_time=now,
-        )
-    if settings.email.enabled:
-        scheduler.add_job(send_digest, CronTrigger.from_crontab(schedule.digest, timezone=timezone.utc),
-                          args=[settings], id="digest", name="alert digest")
+        keep_going = lambda: not stopping.is_set()  # noqa: E731
+        add("wayback", "Wayback queue",
+            lambda cw: cw.archive(max_seconds=WAYBACK_EVERY_SECONDS - 5, keep_going=keep_going, sleep=stopping.wait),
+            IntervalTrigger(seconds=WAYBACK_EVERY_SECONDS), next_run_time=now)
+    if settings.email.enabled or settings.notify:
+        add("digest", "alert digest", lambda cw: cw.send_digest(), CronTrigger.from_crontab(schedule.digest, timezone=timezone.utc))
     if schedule.report is not None:
-        scheduler.add_job(rewrite_report, CronTrigger.from_crontab(schedule.report, timezone=timezone.utc),
-                          args=[settings], id="report", name="link-rot report")
+        add("report", "link-rot report", lambda cw: cw.write_scheduled_report(),
+            CronTrigger.from_crontab(schedule.report, timezone=timezone.utc))

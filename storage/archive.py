@@ -22,29 +22,11 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from citewatch import __version__
+from citewatch.model import RawExchange, WarcLocation
+from citewatch.version import __version__
 
 # Headers that describe the transfer, not the payload: the body is stored de-chunked.
 _TRANSFER_HEADERS = {"transfer-encoding"}
-
-
-@dataclass(frozen=True)
-class RawExchange:
-    """A request and its response as they went over the wire."""
-
-    url: str
-    method: str
-    request_headers: list[tuple[str, str]]
-    status: int
-    response_headers: list[tuple[str, str]]
-    body: bytes  # as received: still compressed if the server compressed it
-
-
-@dataclass(frozen=True)
-class WarcLocation:
-    file: str  # name inside the archive folder
-    offset: int  # of the request record; the response record follows it
-    length: int  # of both records
 
 
 @dataclass(frozen=True)

@@ -3,37 +3,33 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from citewatch.crawler.change import Change
-from citewatch.crawler.items import Extraction, FetchResult, SourceToCheck
-from citewatch.crawler.liveness import Liveness, Transition
+from citewatch.model import (
+    CheckOutcome,
+    Extraction,
+    FetchResult,
+    Liveness,
+    SourceToCheck,
+    State,
+    StoredSnapshot,
+    Transition,
+    WarcLocation,
+)
+from citewatch.times import from_iso, to_iso
 
-from .archive import WarcLocation
-from .database import from_iso, to_iso
+from .database import cited
 from .wayback_queue import enqueue
-
-# A source nobody cites any more keeps its history but is no longer checked.
-_CITED = "EXISTS (SELECT 1 FROM citations WHERE citations.source_id = sources.id)"
-
-
-@dataclass(frozen=True)
-class StoredSnapshot:
-    id: int
-    taken_at: str
-    text_hash: str
-    extraction: Extraction
 
 
 def sources_to_check(
     db: Database, now: datetime, *, everything: bool = False, urls: list[str] | None = None
 ) -> list[SourceToCheck]:
     """Cited sources that are due at `now` (all of them with `everything`, or those in `urls`)."""
-    sql = f"SELECT id, cited_url, etag, last_modified, body_hash, archived_hash FROM sources WHERE {_CITED}"
+    sql = f"SELECT id, cited_url, etag, last_modified, body_hash, archived_hash FROM sources WHERE {cited()}"
     params: list[Any] = []
     if urls is not None:
         sql += f" AND url IN ({','.join('?' * len(urls))})"
@@ -55,7 +51,7 @@ def load_liveness(db: Database, source_id: int) -> Liveness:
     state, reason, count, first = db.execute(
         "SELECT state, reason, failure_count, first_failure_at FROM sources WHERE id = ?", [source_id]
     ).fetchone()
-    return Liveness(state, reason, count, from_iso(first) if first else None)
+    return Liveness(State(state), reason, count, from_iso(first) if first else None)
 
 
 def snapshot_age(db: Database, source_id: int) -> tuple[str, str | None] | None:
@@ -80,20 +76,6 @@ def latest_snapshot(db: Database, source_id: int) -> StoredSnapshot | None:
 def volatile_signatures(db: Database, source_id: int) -> set[str]:
     rows = db.execute("SELECT signature FROM volatile_signatures WHERE source_id = ?", [source_id])
     return {row[0] for row in rows}
-
-
-@dataclass
-class CheckOutcome:
-    """Everything one fetch led to, stored together by save_check."""
-
-    result: FetchResult
-    transition: Transition
-    next_check_at: datetime
-    snapshot: tuple[Extraction, str] | None = None  # a new snapshot and its content hash
-    change: tuple[Change, StoredSnapshot] | None = None  # the change and the snapshot before it
-    learned: set[str] = field(default_factory=set)  # noise signatures learned
-    warc: tuple[WarcLocation, str] | None = None  # where the exchange was archived, and its hash
-    wayback_reason: str | None = None  # why to ask the Wayback Machine for a capture, if at all
 
 
 def save_check(db: Database, outcome: CheckOutcome) -> int:
@@ -207,7 +189,7 @@ def _source_update(result: FetchResult, liveness: Liveness, next_check_at: datet
         "http_status": result.http_status,
         "final_url": result.final_url,
     }
-    good_answer = result.verdict is not None and result.verdict.outcome in ("ok", "moved")
+    good_answer = result.verdict is not None and result.verdict.is_good
     if good_answer:  # not the state: a single 5xx leaves it "ok" without being a good answer
         update["last_ok"] = result.fetched_at
     if good_answer and result.is_success:

@@ -9,16 +9,21 @@ Tables:
 - events: what happened to a source (changed, dead, revived, ...), for alerts and reports;
 - volatile_signatures: lines of a source's article text that are noise, not edits;
 - wayback_queue, wayback_state: Save Page Now submissions and the queue's pacing;
-- outbox: alert emails, stored before they are sent so that none is sent twice.
+- outbox: alert messages of every notifier, stored before they are sent so that none is
+  sent twice;
+- job_runs: when the scheduled jobs (digest, report) last ran.
+
+All SQL lives in this package.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
+
+from citewatch.errors import BadInput
 
 DATABASE_FILENAME = "citewatch.db"
 
@@ -253,29 +258,34 @@ def m010_content_age_from_an_index(db: Database) -> None:
     db.execute("DROP INDEX idx_snapshots_source_id_taken_at")
 
 
+@MIGRATIONS()
+def m011_outbox_per_notifier(db: Database) -> None:
+    """Each outbox message belongs to one notifier's channel, delivered exactly once there."""
+    db["outbox"].add_column("channel", str, not_null_default="email")
+    db["outbox"].create_index(["channel", "state"])
+
+
+def cited(sources: str = "sources") -> str:
+    """The condition that the source row `sources` (a table name or alias) is cited by an
+    incident: a source nobody cites any more keeps its history but is no longer checked,
+    reported or looked up."""
+    return f"EXISTS (SELECT 1 FROM citations WHERE citations.source_id = {sources}.id)"
+
+
 def open_database(path: str | Path) -> Database:
-    """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
+    """Open (creating if needed) the database at `path`, in WAL mode, fully migrated.
+    Raises BadInput naming the file if it cannot be opened."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The crawl writes from the reactor thread through its own connection; a writer
-    # waits for the other instead of failing at once.
-    connection = sqlite3.connect(path, timeout=30)
-    db = Database(connection)
-    db.enable_wal()
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode across process crashes
-    MIGRATIONS.apply(db)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The crawl writes from the reactor thread through its own connection; a writer
+        # waits for the other instead of failing at once.
+        connection = sqlite3.connect(path, timeout=30)
+        db = Database(connection)
+        db.enable_wal()
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode across process crashes
+        MIGRATIONS.apply(db)
+    except (OSError, sqlite3.Error) as error:
+        raise BadInput(f"cannot open the database {path}: {error} (check storage.dir)") from error
     return db
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def to_iso(moment: datetime) -> str:
-    """Timestamps are stored as ISO 8601 in UTC with seconds, so they sort as text."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def from_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text)

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from citewatch.crawler.urls import normalize_url
-
-from .archive import WarcLocation
+from citewatch.model import WarcLocation
+from citewatch.urls import normalize_url
 
 
 @dataclass(frozen=True)

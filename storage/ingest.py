@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Callable
 
 from sqlite_utils import Database
 
-from .database import to_iso, utc_now
-from .records import IncidentRecord, Problem, ReadResult, read_records
+from citewatch.times import to_iso, utc_now
+
+from .records import IncidentRecord, Problem, ReadResult
 
 
 @dataclass
@@ -26,11 +26,6 @@ class IngestReport:
     citations: int = 0
     new_sources: int = 0
     problems: list[Problem] = field(default_factory=list)
-
-
-def ingest_paths(db: Database, paths: list[Path], now: datetime | None = None) -> IngestReport:
-    """Read incident records from files or directories and store them."""
-    return ingest_records(db, read_records(paths), now)
 
 
 def ingest_records(

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import lxml.html
 from lxml import etree
 
-from citewatch.crawler.urls import InvalidURL, check_cited_url, host_of, normalize_url
+from citewatch.urls import InvalidURL, check_cited_url, host_of, normalize_url
 
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
 

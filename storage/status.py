@@ -8,6 +8,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from citewatch.model import State
+
+from .database import cited
+
 # The keys of `status --json`, a public contract.
 STATUS_KEYS = (
     "url",
@@ -26,7 +30,7 @@ STATUS_KEYS = (
 @dataclass(frozen=True)
 class SourceStatus:
     url: str
-    state: str
+    state: State
     reason: str | None
     http_status: int | None
     final_url: str | None
@@ -42,9 +46,9 @@ class SourceStatus:
         return {key: data[key] for key in STATUS_KEYS}
 
 
-def source_statuses(db: Database, incident: str | None = None, state: str | None = None) -> list[SourceStatus]:
+def source_statuses(db: Database, incident: str | None = None, state: State | None = None) -> list[SourceStatus]:
     """Every cited source, optionally only those of one incident or in one state."""
-    conditions = ["EXISTS (SELECT 1 FROM citations c WHERE c.source_id = s.id)"]
+    conditions = [cited("s")]
     params: list[Any] = []
     if incident is not None:
         conditions.append("s.id IN (SELECT source_id FROM citations WHERE incident_slug = ?)")
@@ -65,7 +69,7 @@ def source_statuses(db: Database, incident: str | None = None, state: str | None
         """,
         params,
     ).fetchall()
-    return [SourceStatus(*row[:9], sorted(json.loads(row[9])), row[10]) for row in rows]
+    return [SourceStatus(row[0], State(row[1]), *row[2:9], sorted(json.loads(row[9])), row[10]) for row in rows]
 
 
 def incident_exists(db: Database, slug: str) -> bool:

@@ -19,8 +19,8 @@ from waybackpy import WaybackMachineCDXServerAPI, WaybackMachineSaveAPI
 from waybackpy.cdx_utils import full_url
 from waybackpy.exceptions import WaybackError
 
-from citewatch import __version__
 from citewatch.config import WaybackSettings
+from citewatch.version import __version__
 
 USER_AGENT = f"citewatch/{__version__} (link-rot monitor)"
 _CAPTURE_PATH = re.compile(r"/web/(\d{14})[^/]*/(.+)$")

@@ -18,8 +18,10 @@ from typing import Callable
 from sqlite_utils import Database
 
 from citewatch.config import WaybackSettings
+from citewatch.model import State
+from citewatch.times import from_iso, to_iso, utc_now
 
-from .database import from_iso, to_iso, utc_now
+from .database import cited
 from .wayback import SaveFailed, WaybackBusy, WaybackClient
 
 logger = logging.getLogger(__name__)
@@ -121,7 +123,8 @@ def _submit(db: Database, client: WaybackClient, item: dict, now: datetime, run:
         )
         db["wayback_state"].update(1, {"busy_streak": 0, "paused_until": None})
         db.execute(
-            "UPDATE sources SET archive_url = ? WHERE id = ? AND state IN ('ok', 'moved')", [archive_url, item["source_id"]]
+            "UPDATE sources SET archive_url = ? WHERE id = ? AND state IN (?, ?)",
+            [archive_url, item["source_id"], State.OK, State.MOVED],
         )
     run.submitted += 1
     return True
@@ -130,14 +133,11 @@ def _submit(db: Database, client: WaybackClient, item: dict, now: datetime, run:
 def refresh_archive_links(db: Database, client: WaybackClient) -> tuple[int, int]:
     """Find each cited source's best Wayback copy: the latest capture that answered 200,
     taken before the source began to fail. Returns (looked up, found)."""
-    rows = db.execute(
-        "SELECT id, cited_url, state, first_failure_at FROM sources WHERE "
-        "EXISTS (SELECT 1 FROM citations WHERE citations.source_id = sources.id) ORDER BY id"
-    ).fetchall()
+    rows = db.execute(f"SELECT id, cited_url, state, first_failure_at FROM sources WHERE {cited()} ORDER BY id").fetchall()
     found = 0
     for source_id, url, state, first_failure_at in rows:
         before = None
-        if state in ("failing", "dead") and first_failure_at:
+        if State(state).broken and first_failure_at:
             before = from_iso(first_failure_at).strftime("%Y%m%d%H%M%S")
         try:
             capture = client.newest_capture(url, before)

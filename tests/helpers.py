@@ -11,10 +11,9 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from citewatch import Citewatch
 from citewatch.config import load_settings
-from citewatch.crawler.runner import run_check
 from citewatch.scheduler.cli import cli
-from citewatch.storage.checks import sources_to_check
 from citewatch.storage.database import open_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -101,11 +100,8 @@ class Checker:
 
     def check(self, after=timedelta(0)):
         self.now += after
-        db = open_database(self.settings.storage.database)
-        try:
-            return run_check(self.settings, sources_to_check(db, self.now, everything=True), clock=lambda: self.now)
-        finally:
-            db.close()
+        with Citewatch(self.settings, clock=lambda: self.now) as cw:
+            return cw.check(all=True)
 
     def status(self, url):
         return status_json(self.config_file)[url]

@@ -10,7 +10,7 @@ from webserver import Page
 from citewatch.crawler.change import describe_change, has_changed
 from citewatch.crawler.extract import extract_article
 from citewatch.crawler.mending import prepare_tree, restore_left_out_paragraphs
-from citewatch.crawler.noise import learn_signatures
+from citewatch.crawler.noise import DEFAULT_NOISE
 
 PARAGRAPH_2 = "The same memo rescinds the humanitarian demining programme"
 
@@ -168,10 +168,10 @@ def test_no_signature_is_learned_for_a_long_line_of_article_text():
     article = " ".join(f"Sentence {n} of the only paragraph, which runs on and on." for n in range(10))
     first = f"{article} Updated 3 minutes ago"
     second = f"{article} Updated 4 minutes ago"
-    assert learn_signatures(first, second) == set()
-    assert learn_signatures("READ MORE: Storm warning", "READ MORE: Rail strike") == set()  # built in
-    assert learn_signatures("TOP STORY | Storm warning", "TOP STORY | Rail strike") == {"prefix:TOP STORY |"}
-    assert learn_signatures("Page built at 10:42:17", "Page built at 10:42:19") == {"shape:Page built at #:#:#"}
+    assert DEFAULT_NOISE.learn_signatures(first, second) == set()
+    assert DEFAULT_NOISE.learn_signatures("READ MORE: Storm warning", "READ MORE: Rail strike") == set()  # built in
+    assert DEFAULT_NOISE.learn_signatures("TOP STORY | Storm warning", "TOP STORY | Rail strike") == {"prefix:TOP STORY |"}
+    assert DEFAULT_NOISE.learn_signatures("Page built at 10:42:17", "Page built at 10:42:19") == {"shape:Page built at #:#:#"}
 
 
 def test_has_changed_agrees_with_describe_change():

@@ -12,7 +12,8 @@ from citewatch.config import Settings, load_settings
 from citewatch.crawler import pipelines
 from citewatch.crawler.runner import run_check
 from citewatch.storage.checks import sources_to_check
-from citewatch.storage.database import open_database, utc_now
+from citewatch.storage.database import open_database
+from citewatch.times import utc_now
 
 
 def checks(config_file: Path, url: str) -> list[dict]:
@@ -282,8 +283,8 @@ def test_extraction_in_the_worker_pool_gives_the_same_text(config_file, tmp_path
 
 
 def test_split_by_host_keeps_each_host_in_one_shard_and_balances():
-    from citewatch.crawler.items import SourceToCheck
     from citewatch.crawler.shards import split_by_host
+    from citewatch.model import SourceToCheck
 
     hosts = {"a.example": 6, "b.example": 4, "C.example": 2, "c.example": 1, "d.example": 2}
     sources = [SourceToCheck(n, f"https://{host}/{n}") for host, count in hosts.items() for n in range(count)]

@@ -6,7 +6,7 @@ import pytest
 from helpers import ARTICLE, Checker, closed_port
 from webserver import Page
 
-from citewatch.storage.database import from_iso
+from citewatch.times import from_iso
 
 NOT_FOUND_PAGE = """<html><head><title>Page not found | The Example Times</title></head><body>
 <nav><a href="/">Home</a></nav><h1>Sorry, we couldn't find that story</h1>

@@ -12,11 +12,11 @@ from helpers import ARTICLE, wait_for, write_record
 from webserver import Page
 
 from citewatch.config import settings_from_dict
-from citewatch.crawler.items import Verdict
-from citewatch.crawler.liveness import Liveness
 from citewatch.crawler.revisit import ContentAge, next_check_at
-from citewatch.scheduler.cycle import is_due
-from citewatch.storage.database import open_database, to_iso
+from citewatch.model import Liveness, Verdict
+from citewatch.storage.database import open_database
+from citewatch.storage.jobs import is_due
+from citewatch.times import to_iso
 
 CITEWATCH = str(Path(sys.executable).parent / "citewatch")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)

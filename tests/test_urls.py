@@ -1,6 +1,6 @@
 import pytest
 
-from citewatch.crawler.urls import InvalidURL, check_cited_url, normalize_url
+from citewatch.urls import InvalidURL, check_cited_url, normalize_url
 
 
 @pytest.mark.parametrize(

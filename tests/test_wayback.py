@@ -10,9 +10,10 @@ from helpers import ARTICLE, closed_port, run_cli, status_json, write_record
 from webserver import Page
 
 from citewatch.config import WaybackSettings
-from citewatch.storage.database import open_database, to_iso
+from citewatch.storage.database import open_database
 from citewatch.storage.wayback import SaveFailed, WaybackClient
 from citewatch.storage.wayback_queue import enqueue, run_queue
+from citewatch.times import to_iso
 
 
 @pytest.fixture

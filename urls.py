@@ -7,11 +7,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import courlan
 
+from .errors import BadInput
+
 FETCHABLE_SCHEMES = ("http", "https")
 _FORBIDDEN_CHARACTERS = re.compile(r"[\s\x00-\x1f\x7f<>\"{}|\\^`]")
 
 
-class InvalidURL(ValueError):
+class InvalidURL(BadInput, ValueError):
     """A cited URL that citewatch cannot fetch; the message says why."""
 
 

@@ -1,0 +1,33 @@
+"""What can go wrong, as exceptions the command line maps to its exit status.
+
+- BadInput (exit status 2): bad input or configuration; the message names the file,
+  record, key or URL.
+- RunFailed (exit status 1): the command ran, but part of its work failed; what was done
+  is kept.
+"""
+
+from __future__ import annotations
+
+
+class CitewatchError(Exception):
+    """Every error citewatch raises on purpose."""
+
+
+class BadInput(CitewatchError):
+    """Bad input or configuration: the message names the file, record, key or URL."""
+
+
+class RunFailed(CitewatchError):
+    """The work was done in part: what failed is in the message (and the log)."""
+
+
+class UnknownSource(BadInput):
+    """A URL that no ingested record cites."""
+
+
+class UnknownIncident(BadInput):
+    """An incident slug that no ingested record has."""
+
+
+class UnsafeMainModule(CitewatchError):
+    """citewatch was started by a worker process re-running the host program's __main__."""

@@ -1,0 +1,325 @@
+"""citewatch as a library: `Citewatch` does the work, the command line is a thin layer over it.
+
+    from citewatch import Citewatch, load_settings
+
+    with Citewatch(load_settings("citewatch.toml")) as cw:
+        cw.ingest(["records/"])
+        cw.check(all=True)
+        dead = cw.status(state="dead")
+
+Each method returns plain dataclasses and raises citewatch.errors.BadInput (a URL, slug,
+path or setting that cannot be used; the message names it) or RunFailed.
+
+What it does to the program that hosts it:
+- a crawl runs Scrapy on Twisted's asyncio reactor, started once per process in a daemon
+  thread and reused by every later crawl (a program that installed another Twisted reactor
+  first gets a clear RuntimeError); crawls in one process run one at a time;
+- crawls of 64 sources or more extract text in worker processes (a forkserver), and
+  crawls of 1,000 or more are split over child processes (spawned). Like every program
+  that starts processes this way, the host's main module must be safe to import: its own
+  work guarded by `if __name__ == "__main__":`. A worker that finds it unguarded stops at
+  once with UnsafeMainModule instead of running the host program again; interactive
+  sessions and notebooks need nothing. No process that citewatch starts outlives the
+  crawl that started it, except the extraction workers, which the host keeps until it
+  exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .config import Settings
+from .crawler.control import CrawlControl
+from .crawler.judges import Judges
+from .crawler.noise import Noise
+from .crawler.runner import run_check
+from .errors import BadInput, UnknownIncident, UnknownSource, UnsafeMainModule
+from .model import CheckSummary, State
+from .reports.alerts import AlertRun, send_alerts
+from .reports.digest import pending_digest
+from .reports.email import render_message
+from .reports.formats import report_format
+from .reports.linkrot import build_report
+from .reports.notify import Notifier, active_notifiers
+from .storage import history, jobs
+from .storage.archive import ArchivedResponse, WarcArchive
+from .storage.checks import sources_to_check
+from .storage.database import open_database
+from .storage.ingest import IngestReport, ingest_records
+from .storage.lock import RunLock
+from .storage.records import read_records
+from .storage.status import SourceStatus, incident_exists, source_statuses
+from .storage.wayback import WaybackClient
+from .storage.wayback_queue import QueueRun, refresh_archive_links, run_queue
+from .times import end_of, utc_now
+from .urls import check_cited_url, normalize_url
+
+logger = logging.getLogger(__name__)
+
+WAYBACK_BUDGET_SECONDS = 120  # a cron run submits for at most this long; the rest waits
+
+
+@dataclass(frozen=True)
+class LookupRun:
+    """What `archive(lookup=True)` found: sources looked up, and those with a copy."""
+
+    looked_up: int
+    found: int
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    files: list[Path]
+    incidents: int
+    entry: Path  # the file a reader opens first
+
+
+@dataclass
+class CycleReport:
+    """What one `run_cycle` did; `active_run` is the PID of another run that held the lock."""
+
+    checks: CheckSummary = field(default_factory=CheckSummary)
+    wayback: QueueRun | LookupRun | None = None
+    alerts: AlertRun | None = None
+    report: ReportRun | None = None
+    active_run: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.checks.store_errors or self.checks.lost or (self.alerts and self.alerts.errors))
+
+
+class Citewatch:
+    """citewatch over one data directory. Owns the settings and the database connection
+    (opened on first use, in the thread that uses it: one instance per thread)."""
+
+    def __init__(self, settings: Settings | None = None, clock: Callable[[], datetime] = utc_now) -> None:
+        """Raises BadInput naming the key of a plug-in (judge, noise rule, notifier, report
+        format) that the config names but that cannot be loaded. `clock` goes to the
+        crawl's child processes in big crawls, so it must be picklable."""
+        _refuse_to_rerun_the_host()
+        self.settings = settings or Settings()
+        self.clock = clock
+        Judges.from_settings(self.settings.judges)
+        Noise.from_settings(self.settings.noise)
+        report_format(self.settings.schedule.report_format, "schedule.report_format")
+        for index, table in enumerate(self.settings.notify):
+            Notifier.registry.get(table.type, f"notify[{index}].type")
+        self._db: Database | None = None
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = open_database(self.settings.storage.database)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> "Citewatch":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- ingest and check -----------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[str | Path], on_record: Callable[[], None] | None = None,
+               on_start: Callable[[int], None] | None = None) -> IngestReport:
+        """Read incident records from files or folders and store them, each record in its own
+        transaction. Problems in the input are in the report's `problems`; the rest is stored.
+        `on_start` gets the number of records read, `on_record` is called after each."""
+        read = read_records([Path(path) for path in paths])
+        if on_start is not None:
+            on_start(len(read.records))
+        return ingest_records(self.db, read, self.clock(), on_record=on_record)
+
+    def check(self, urls: Iterable[str] | None = None, all: bool = False, on_checked: Callable[[], None] | None = None,
+              on_start: Callable[[int], None] | None = None, control: CrawlControl | None = None) -> CheckSummary:
+        """Fetch the sources that are due (every cited one with `all`, or the given `urls`)
+        and store what each fetch found. Blocks until done; `control` can stop it from
+        another thread. Raises UnknownSource for a URL that no record cites."""
+        wanted = None
+        if urls is not None:
+            urls = list(urls)
+            wanted = [normalize_url(check_cited_url(url)) for url in urls]
+        sources = sources_to_check(self.db, self.clock(), everything=all, urls=wanted)
+        if wanted is not None and len(sources) < len(set(wanted)):
+            known = {normalize_url(source.url) for source in sources}
+            missing = [url for url in urls or () if normalize_url(url) not in known]
+            raise UnknownSource(f"not a cited source: {', '.join(missing)} (ingest a record citing it first)")
+        if on_start is not None:
+            on_start(len(sources))
+        summary = run_check(self.settings, sources, clock=self.clock, control=control, on_checked=on_checked)
+        logger.info("checked %d sources: %s; %d content changes", summary.checked, summary.states, summary.changed)
+        return summary
+
+    # -- what is stored -------------------------------------------------------------------
+
+    def status(self, incident: str | None = None, state: State | str | None = None) -> list[SourceStatus]:
+        """Where every cited source stands, optionally of one incident or in one state."""
+        self._known_incident(incident)
+        if state is not None:
+            try:
+                state = State(state)
+            except ValueError:
+                raise BadInput(f"no state {state!r} (known: {', '.join(State)})") from None
+        return source_statuses(self.db, incident=incident, state=state)
+
+    def history(self, url: str) -> list[history.HistoryEntry]:
+        """Every check of the source, oldest first, with the events it raised."""
+        return history.source_history(self.db, self._source_id(url))
+
+    def diff(self, url: str) -> history.ChangeRecord | None:
+        """The source's latest content change, or None if it never changed."""
+        return history.latest_change(self.db, self._source_id(url))
+
+    def snapshot(self, url: str, at: str | None = None) -> history.SnapshotRecord | None:
+        """The extracted text current at `at` (ISO 8601, UTC unless stated; a date means
+        the end of that day), or the latest."""
+        return history.snapshot_at(self.db, self._source_id(url), _moment(at))
+
+    def raw_snapshot(self, url: str, at: str | None = None) -> ArchivedResponse | None:
+        """The archived response current at `at` (as for snapshot), body decoded."""
+        location = history.archived_at(self.db, self._source_id(url), _moment(at))
+        return self._archive().read(location) if location is not None else None
+
+    def export_warc(self, out: str | Path, incident: str | None = None) -> int:
+        """Write every archived version (of one incident's sources) into one WARC file; how many."""
+        self._known_incident(incident)
+        return self._archive().export(history.warc_locations(self.db, incident), Path(out))
+
+    # -- archive, alert, report -----------------------------------------------------------
+
+    def archive(self, lookup: bool = False, max_seconds: float = 300, keep_going: Callable[[], bool] = lambda: True,
+                sleep: Callable[[float], object] = time.sleep) -> QueueRun | LookupRun | None:
+        """Run the Wayback Machine queue once (None when wayback.enabled is false), or with
+        `lookup` refresh every source's best existing copy through the CDX API."""
+        wayback = self.settings.wayback
+        if not wayback.enabled:
+            return None
+        client = WaybackClient(wayback)
+        if lookup:
+            return LookupRun(*refresh_archive_links(self.db, client))
+        run = run_queue(self.db, wayback, client, clock=self.clock, sleep=sleep, max_seconds=max_seconds,
+                        keep_going=keep_going)
+        if run.submitted or run.failed or run.paused_until:
+            logger.info("wayback: %d submitted, %d failed, %d pending%s", run.submitted, run.failed, run.pending,
+                        f", paused until {run.paused_until}" if run.paused_until else "")
+        return run
+
+    def alert(self, dry_run: bool = False) -> AlertRun:
+        """Send every event not yet alerted as one digest, through every notifier enabled,
+        and whatever an earlier run could not send. With `dry_run`, nothing is sent or
+        marked: the run's `preview` holds the email digest as text."""
+        if dry_run:
+            return AlertRun(preview=self._preview())
+        notifiers = active_notifiers(self.settings)
+        if not notifiers:
+            return AlertRun(disabled=True)
+        run = send_alerts(self.db, notifiers, clock=self.clock)
+        for error in run.errors:
+            logger.error("alert digest: %s", error)
+        logger.info("alert digest: %d messages sent, %d events alerted", run.messages_sent, run.events_alerted)
+        return run
+
+    def report(self, out: str | Path, fmt: str = "html", incident: str | None = None) -> ReportRun:
+        """Write the link-rot report (from the database alone) in format `fmt` under `out`."""
+        self._known_incident(incident)
+        form = report_format(fmt)
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        site = build_report(self.db, incident)
+        files = form.write(self.db, site, out)
+        logger.info("report: %d files written to %s", len(files), out)
+        return ReportRun(files, len(site.incidents), out / form.entry)
+
+    # -- scheduled jobs -------------------------------------------------------------------
+
+    def send_digest(self) -> AlertRun:
+        """The scheduled digest: alert, and remember that the job ran."""
+        run = self.alert()
+        jobs.record_run(self.db, "digest", self.clock())
+        return run
+
+    def write_scheduled_report(self) -> ReportRun:
+        """The scheduled report, where and how `schedule.report_dir`/`report_format` say."""
+        schedule = self.settings.schedule
+        run = self.report(schedule.report_dir, schedule.report_format)
+        jobs.record_run(self.db, "report", self.clock())
+        return run
+
+    def run_cycle(self, on_checked: Callable[[], None] | None = None,
+                  on_start: Callable[[int], None] | None = None) -> CycleReport:
+        """Everything that is due now, once (for cron): check what is due, run the Wayback
+        queue for at most two minutes, send the digest and rewrite the report if their
+        schedules have fired since they last ran. One run at a time per data directory:
+        if another holds the lock, nothing is done and `active_run` names it."""
+        lock = RunLock(self.settings.storage.dir)
+        if not lock.acquire():
+            return CycleReport(active_run=lock.holder)
+        with lock:
+            cycle = CycleReport(self.check(on_checked=on_checked, on_start=on_start))
+            cycle.wayback = self.archive(max_seconds=WAYBACK_BUDGET_SECONDS)
+            now, schedule = self.clock(), self.settings.schedule
+            if active_notifiers(self.settings) and jobs.is_due(self.db, "digest", schedule.digest, now):
+                cycle.alerts = self.send_digest()
+            if schedule.report is not None and jobs.is_due(self.db, "report", schedule.report, now):
+                cycle.report = self.write_scheduled_report()
+        return cycle
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _archive(self) -> WarcArchive:
+        storage = self.settings.storage
+        return WarcArchive(storage.warc_dir, storage.warc_file_bytes)
+
+    def _source_id(self, url: str) -> int:
+        source_id = history.source_id_for(self.db, url)
+        if source_id is None:
+            raise UnknownSource(f"not a cited source: {url}")
+        return source_id
+
+    def _known_incident(self, incident: str | None) -> None:
+        if incident is not None and not incident_exists(self.db, incident):
+            raise UnknownIncident(f"no incident with slug {incident!r}")
+
+    def _preview(self) -> str | None:
+        digest = pending_digest(self.db)
+        if not digest.incidents:
+            return None
+        email = self.settings.email
+        message = render_message(digest, email, email.recipients)
+        headers = "".join(f"{name}: {message[name]}\n" for name in ("Subject", "From", "To"))
+        return headers + "\n" + message.get_body(("plain",)).get_content()
+
+
+def _moment(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return end_of(value)
+    except ValueError:
+        raise BadInput(f"{value!r} is not an ISO 8601 date or time") from None
+
+
+def _refuse_to_rerun_the_host() -> None:
+    """A worker process (spawned or forkserver) imports the host's main module before it
+    runs; an unguarded main module would run the host's work again there."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise UnsafeMainModule(
+            "citewatch was started again while a worker process was importing this program's main module: "
+            "put the program's own work under `if __name__ == \"__main__\":` (see 'citewatch as a library' in the README)"
+        )

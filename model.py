@@ -1,0 +1,219 @@
+"""The records that cross packages: what a check fetches, finds, judges and stores.
+
+Every package may import this module and it imports none of them, so the crawler, storage,
+reports and the facade speak one vocabulary without importing each other. Nothing here
+loads Scrapy: storage, reports and the command line use these records without the crawler
+(and a big crawl's child processes start while it loads).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class State(StrEnum):
+    """Where a source stands between checks. Values are the words stored and shown."""
+
+    NEW = "new"  # never checked
+    OK = "ok"  # the article answers
+    FAILING = "failing"  # failed, not yet confirmed dead
+    DEAD = "dead"  # confirmed: dead.failures failed checks spanning dead.min_days
+    BLOCKED = "blocked"  # the site refuses us, so nothing can be told
+    MOVED = "moved"  # permanently redirected to the same article
+
+    @property
+    def holds(self) -> bool:
+        """A citation in this state still leads to the article."""
+        return self in (State.OK, State.MOVED)
+
+    @property
+    def broken(self) -> bool:
+        return self in (State.FAILING, State.DEAD)
+
+
+@dataclass(frozen=True)
+class RawExchange:
+    """A request and its response as they went over the wire."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes  # as received: still compressed if the server compressed it
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    file: str  # name inside the archive folder
+    offset: int  # of the request record; the response record follows it
+    length: int  # of both records
+
+
+@dataclass(frozen=True)
+class SourceToCheck:
+    """What the spider needs to know about a source to fetch it."""
+
+    id: int
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    archived_hash: str | None = None  # body_hash of the version last written to the WARC archive
+
+
+@dataclass
+class Extraction:
+    """Article text and metadata extracted from a page."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    headlines: dict[str, str] = field(default_factory=dict)  # {"title", "og:title", "h1"}: as on the page
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one fetch says about a source: ok, failure (counts towards dead), blocked
+    (the site refuses us, nothing can be told) or moved (same article, new address)."""
+
+    outcome: str
+    reason: str | None = None
+    retry_after: float | None = None  # seconds the site asked us to wait
+
+    @property
+    def is_good(self) -> bool:
+        """The article answered (at its address or a new one)."""
+        return self.outcome in (State.OK, State.MOVED)
+
+
+@dataclass
+class FetchResult:
+    """One fetch of a source, whatever its outcome, as it moves through the pipelines."""
+
+    source: SourceToCheck
+    fetched_at: str
+    http_status: int | None = None
+    final_url: str | None = None
+    redirects: list[dict[str, Any]] = field(default_factory=list)
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    elapsed: float | None = None
+    body: bytes = b""  # as Scrapy returns it: content encoding undone, charset untouched
+    html: str | None = None  # the page decoded with its own charset, if the response is HTML
+    body_hash: str | None = None
+    error: str | None = None
+    error_detail: str | None = None
+    retry_after: str | None = None  # the Retry-After header, as sent
+    raw: RawExchange | None = None  # the exchange as it went over the wire, if it had a body: for the WARC archive
+    extraction: Extraction | None = None
+    not_found_page: Extraction | None = None  # the site's 200 answer to a made-up path, if any
+    verdict: Verdict | None = None  # set by the liveness pipeline
+    confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
+
+    @property
+    def page_url(self) -> str:
+        """Where the page was found: the URL after redirects, or the cited one."""
+        return self.final_url or self.source.url
+
+    @property
+    def not_modified(self) -> bool:
+        return self.http_status == 304
+
+    @property
+    def body_unchanged(self) -> bool:
+        return self.body_hash is not None and self.body_hash == self.source.body_hash
+
+    @property
+    def is_pdf(self) -> bool:
+        return (self.content_type or "").lower().startswith("application/pdf") or self.body[:5] == b"%PDF-"
+
+    @property
+    def is_success(self) -> bool:
+        return self.error is None and 200 <= (self.http_status or 0) < 300
+
+    @property
+    def is_html(self) -> bool:
+        return self.html is not None
+
+
+@dataclass(frozen=True)
+class Change:
+    """How the cited article changed between two snapshots."""
+
+    summary: str  # "2 paragraphs changed, 1 added; title changed"
+    diff: str  # unified diff of the title and the article text
+    similarity: float  # 0..1, share of paragraphs unchanged
+    title_changed: bool
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """A source's liveness as stored between checks."""
+
+    state: State = State.NEW
+    reason: str | None = None
+    failure_count: int = 0
+    first_failure_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", State(self.state))  # a stored word becomes a State
+
+
+@dataclass(frozen=True)
+class Transition:
+    liveness: Liveness
+    event: str | None = None  # dead | revived | blocked | moved, only when the state changes
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    id: int
+    taken_at: str
+    text_hash: str
+    extraction: Extraction
+
+
+@dataclass
+class CheckOutcome:
+    """Everything one fetch led to, stored together, whole or not at all."""
+
+    result: FetchResult
+    transition: Transition
+    next_check_at: datetime
+    snapshot: tuple[Extraction, str] | None = None  # a new snapshot and its content hash
+    change: tuple[Change, StoredSnapshot] | None = None  # the change and the snapshot before it
+    learned: set[str] = field(default_factory=set)  # noise signatures learned
+    warc: tuple[WarcLocation, str] | None = None  # where the exchange was archived, and its hash
+    wayback_reason: str | None = None  # why to ask the Wayback Machine for a capture, if at all
+
+
+@dataclass
+class CheckSummary:
+    """What one crawl did."""
+
+    checked: int = 0
+    changed: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    store_errors: int = 0
+    lost: int = 0  # sources of a crawl process that failed before reporting: still due
+
+    @classmethod
+    def added_up(cls, summaries: list["CheckSummary"]) -> "CheckSummary":
+        """The summary of a crawl split in shards."""
+        states: Counter[str] = Counter()
+        for summary in summaries:
+            states.update(summary.states)
+        return cls(
+            checked=sum(summary.checked for summary in summaries),
+            changed=sum(summary.changed for summary in summaries),
+            states=dict(states),
+            store_errors=sum(summary.store_errors for summary in summaries),
+            lost=sum(summary.lost for summary in summaries),
+        )

@@ -1,0 +1,142 @@
+"""The link-rot report's formats, one registered class each: a static HTML site, Markdown, CSV, JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import ClassVar
+
+from markupsafe import Markup, escape
+from sqlite_utils import Database
+
+from citewatch.plugins import Plugin, Registry
+from citewatch.storage.history import snapshot_at
+
+from .linkrot import CHART_STATES, REPORT_STATES, SiteReport
+from .templating import environment, filename
+
+CSV_COLUMNS = (
+    "incident", "incident_title", "incident_url", "role", "title", "publisher", "url", "state", "reason", "since",
+    "http_status", "final_url", "last_checked", "last_ok", "changes", "last_changed", "change_summary", "archive_url",
+)
+_CHART_COLOURS = {"ok": "#2da44e", "moved": "#54aeff", "blocked": "#8c959f", "failing": "#d4a72c", "dead": "#cf222e"}
+
+
+class ReportFormat(Plugin):
+    """One way to write the link-rot report. Subclasses that set `name` are registered."""
+
+    entry: ClassVar[str] = ""  # the file a reader opens first
+    description: ClassVar[str] = ""
+    registry: ClassVar[Registry[type["ReportFormat"]]] = Registry("report format")
+
+    def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
+        """Write the report under `out`; the files written, the entry first."""
+        raise NotImplementedError
+
+
+def report_format(name: str, key: str = "--format") -> ReportFormat:
+    """The registered format called `name`; BadInput naming `key` if there is none."""
+    return ReportFormat.registry.get(name, key)()
+
+
+def write_report(db: Database, report: SiteReport, out: Path, form: str = "html") -> list[Path]:
+    """Write the report in format `form` under `out`; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    return report_format(form).write(db, report, out)
+
+
+class HtmlReport(ReportFormat):
+    name, entry, description = "html", "index.html", "a static site"
+
+    def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
+        chart = state_chart(report.history)
+        written = [_render(out / "index.html", "index.html.j2", report=report, states=REPORT_STATES, chart=chart)]
+        for incident in report.incidents:
+            page = out / "incidents" / f"{filename(incident.slug)}.html"
+            written.append(_render(page, "incident.html.j2", report=report, incident=incident, states=REPORT_STATES))
+        copies = {c.source_id: c for incident in report.incidents for c in incident.citations if c.has_snapshot}
+        for source_id, citation in copies.items():
+            snapshot = snapshot_at(db, source_id, citation.last_ok)  # the last version that was good
+            if snapshot is not None:
+                page = out / "sources" / f"{source_id}.html"
+                written.append(_render(page, "source.html.j2", report=report, snapshot=snapshot, url=citation.url))
+        return written
+
+
+class MarkdownReport(ReportFormat):
+    name, entry, description = "md", "index.md", "pages to paste into an issue or wiki"
+
+    def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
+        written = [_render(out / "index.md", "index.md.j2", report=report, states=REPORT_STATES)]
+        for incident in report.incidents:
+            written.append(_render(out / "incidents" / f"{filename(incident.slug)}.md", "incident.md.j2", incident=incident))
+        return written
+
+
+def _rows(report: SiteReport) -> list[dict]:
+    return [citation.as_dict() for incident in report.incidents for citation in incident.citations]
+
+
+class CsvReport(ReportFormat):
+    name, entry, description = "csv", "citations.csv", "one row per citation"
+
+    def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
+        path = out / self.entry
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            for row in _rows(report):
+                writer.writerow({key: _spreadsheet_safe(row[key]) for key in CSV_COLUMNS})
+        return [path]
+
+
+class JsonReport(ReportFormat):
+    name, entry, description = "json", "citations.json", "one object per citation"
+
+    def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
+        path = out / self.entry
+        path.write_text(json.dumps(_rows(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return [path]
+
+
+def _spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet will not run as a formula (titles come from the web)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _render(path: Path, template: str, **context: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(environment.get_template(template).render(**context), encoding="utf-8")
+    return path
+
+
+def state_chart(history: list[tuple[str, Counter[str]]], width: int = 1000, height: int = 220) -> Markup:
+    """Sources per state, day by day, as stacked bars in an inline SVG."""
+    if not history:
+        return Markup('<p class="muted">No checks yet.</p>')
+    top = max(sum(counts[s] for s in CHART_STATES) for _, counts in history) or 1
+    plot_height, left, bottom = height - 40, 40, height - 24
+    bar = (width - left - 10) / len(history)
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="Sources by state over time" '
+             'xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">']
+    parts.append(f'<text x="{left - 6}" y="{bottom - plot_height + 4}" text-anchor="end" fill="#656d76">{top}</text>')
+    parts.append(f'<text x="{left - 6}" y="{bottom}" text-anchor="end" fill="#656d76">0</text>')
+    for index, (day, counts) in enumerate(history):
+        x, y = left + index * bar, bottom
+        for state in CHART_STATES:
+            size = counts[state] / top * plot_height
+            if size:
+                y -= size
+                parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar - 1, 1):.1f}" height="{size:.1f}" '
+                             f'fill="{_CHART_COLOURS[state]}"><title>{escape(day)}: {counts[state]} {state}</title></rect>')
+        if index in (0, len(history) - 1) or (len(history) > 14 and index % (len(history) // 7) == 0):
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 8}" text-anchor="middle" fill="#656d76">{escape(day[5:])}</text>')
+    for index, state in enumerate(CHART_STATES):
+        parts.append(f'<rect x="{left + index * 90}" y="2" width="10" height="10" fill="{_CHART_COLOURS[state]}"/>'
+                     f'<text x="{left + index * 90 + 14}" y="11">{state}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
