@@ -20,6 +20,7 @@ from citewatch.model import CheckSummary, SourceToCheck
 
 from .capture import RawCapture
 from .control import CrawlControl
+from .extract import ExtractionPool
 from .guard import AddressGuardMiddleware, PrivateAddressFilter
 from .pipelines import ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
 from .spider import CheckSpider
@@ -104,6 +105,7 @@ def crawl_sources(
 ) -> CheckSummary:
     """One Scrapy crawl of `sources` on this process's reactor."""
     loop = _reactor_event_loop()
+    ExtractionPool.replace_if_broken()
     assert _address_filter is not None
     _address_filter.allow_private = settings.crawl.allow_private_addresses  # one crawl at a time per process
     runner = AsyncCrawlerRunner(scrapy_settings(settings, len(sources)))

@@ -118,7 +118,7 @@ class ExtractionPool:
     from a fork of this multi-threaded process."""
 
     _executor: ProcessPoolExecutor | None = None
-    _broken = False  # the workers died: this process extracts by itself from then on
+    _broken = False  # the workers died: this crawl extracts by itself (the next one starts new workers)
 
     @classmethod
     def executor(cls, workers: int) -> ProcessPoolExecutor:
@@ -137,6 +137,14 @@ class ExtractionPool:
             cls._executor = None
 
     @classmethod
+    def replace_if_broken(cls) -> None:
+        """At the start of a crawl: workers that died in an earlier one are replaced."""
+        if cls._broken and cls._executor is not None:
+            cls._executor.shutdown(wait=False, cancel_futures=True)
+            cls._executor = None
+        cls._broken = False
+
+    @classmethod
     async def extract(cls, workers: int, is_html: bool, content: str | bytes, url: str) -> Extraction:
         if cls._broken:
             return extract_content(is_html, content, url)
@@ -148,7 +156,7 @@ class ExtractionPool:
                 cls._broken = True
                 logger.error("the extraction worker processes died (killed, or unable to start: a program using "
                              "citewatch must guard its main module with `if __name__ == '__main__':`); "
-                             "extracting in this process from now on")
+                             "extracting in this process from now on, new workers at the next crawl")
             return extract_content(is_html, content, url)
         except Exception:  # one page the pool could not handle: do it here instead
             logger.warning("extraction pool failed for %s; extracting in-process", url, exc_info=True)

@@ -41,12 +41,6 @@ def report_format(name: str, key: str = "--format") -> ReportFormat:
     return ReportFormat.registry.get(name, key)()
 
 
-def write_report(db: Database, report: SiteReport, out: Path, form: str = "html") -> list[Path]:
-    """Write the report in format `form` under `out`; returns the files written."""
-    out.mkdir(parents=True, exist_ok=True)
-    return report_format(form).write(db, report, out)
-
-
 class HtmlReport(ReportFormat):
     name, entry, description = "html", "index.html", "a static site"
 

@@ -14,6 +14,7 @@ from typing import Callable
 
 from sqlite_utils import Database
 
+from citewatch.model import State
 from citewatch.times import to_iso, utc_now
 
 from .records import IncidentRecord, Problem, ReadResult
@@ -97,7 +98,7 @@ def _source_id(db: Database, url: str, cited_url: str, created_at: str) -> tuple
         return row[0], False
     cursor = db.execute(
         "INSERT INTO sources (url, cited_url, created_at, state, failure_count, next_check_at) "
-        "VALUES (?, ?, ?, 'new', 0, ?)",
-        [url, cited_url, created_at, created_at],
+        "VALUES (?, ?, ?, ?, 0, ?)",
+        [url, cited_url, created_at, State.NEW, created_at],
     )
     return cursor.lastrowid, True

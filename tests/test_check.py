@@ -282,6 +282,34 @@ def test_extraction_in_the_worker_pool_gives_the_same_text(config_file, tmp_path
     assert texts[web.url("/b")] == texts[web.url("/a")].replace("Friday", "Monday")
 
 
+def test_extraction_workers_that_died_are_replaced_by_the_next_crawl(config_file, tmp_path, web, monkeypatch, caplog):
+    """A daemon whose workers were killed extracts in its crawl thread only until its next
+    crawl, which starts new workers."""
+    import os
+    import signal
+
+    from citewatch.crawler import crawl
+    from citewatch.crawler.extract import ExtractionPool
+
+    monkeypatch.setattr(crawl, "POOL_THRESHOLD", 1)
+    pages = iter(range(1000))
+    web.pages["/a"] = Page(lambda n: ARTICLE.replace("Friday", f"day {next(pages)}"))  # new bytes each time
+    ingest_and_check(config_file, tmp_path, [web.url("/a")])
+    workers = list(ExtractionPool._executor._processes.values())
+    assert workers, "the first crawl extracted in worker processes"
+    for worker in workers:
+        os.kill(worker.pid, signal.SIGKILL)
+    for worker in workers:
+        worker.join(10)
+    assert run_cli(config_file, "check", "--all").exit_code == 0  # extracted here instead
+    assert "extracting in this process from now on" in caplog.text
+    assert run_cli(config_file, "check", "--all").exit_code == 0
+    replaced = list(ExtractionPool._executor._processes.values())
+    assert replaced and all(worker.is_alive() for worker in replaced)
+    assert not {worker.pid for worker in replaced} & {worker.pid for worker in workers}
+    assert len(checks(config_file, web.url("/a"))) == 3
+
+
 def test_split_by_host_keeps_each_host_in_one_shard_and_balances():
     from citewatch.crawler.shards import split_by_host
     from citewatch.model import SourceToCheck
