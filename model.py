@@ -78,9 +78,19 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class StoredSnapshot:
+    id: int
+    taken_at: str
+    text_hash: str
+    extraction: Extraction
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What one fetch says about a source: ok, failure (counts towards dead), blocked
-    (the site refuses us, nothing can be told) or moved (same article, new address)."""
+    (the site refuses us, nothing can be told), interstitial (a consent, paywall, sign-in
+    or bot-check page stands in front of the article: blocked only when it persists) or
+    moved (same article, new address)."""
 
     outcome: str
     reason: str | None = None
@@ -116,6 +126,7 @@ class FetchResult:
     not_found_page: Extraction | None = None  # the site's 200 answer to a made-up path, if any
     verdict: Verdict | None = None  # set by the liveness pipeline
     confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
+    last_seen: StoredSnapshot | None = None  # the article as last seen, loaded when the bytes changed
 
     @property
     def page_url(self) -> str:
@@ -161,6 +172,7 @@ class Liveness:
     reason: str | None = None
     failure_count: int = 0
     first_failure_at: datetime | None = None
+    interstitials: int = 0  # consecutive checks that met a page standing in front of the article
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", State(self.state))  # a stored word becomes a State
@@ -170,14 +182,6 @@ class Liveness:
 class Transition:
     liveness: Liveness
     event: str | None = None  # dead | revived | blocked | moved, only when the state changes
-
-
-@dataclass(frozen=True)
-class StoredSnapshot:
-    id: int
-    taken_at: str
-    text_hash: str
-    extraction: Extraction
 
 
 @dataclass

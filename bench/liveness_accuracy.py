@@ -2,10 +2,15 @@
 
 Each real page of the article-extraction corpus is cited under several scenarios of our
 own: it stays alive (untouched, edited, behind a bot challenge, rate-limited, a one-off
-server error, moved permanently, on a site that answers 200 to unknown paths), or it dies
-(404, 410, soft 404, sent to the home page, parked domain, unresolvable host, refused
-connection). citewatch's real check path runs five times over four simulated days; the
-benchmark prints precision and recall of `dead`, the false deaths, and the final states.
+server error, moved permanently, on a site that answers 200 to unknown paths), it stays
+alive behind a page standing in front of it (a consent wall, a paywall, a sign-in wall or a
+bot check answered 200, each persistent or now and then, in many languages: see
+bench/standins.py), or it dies (404, 410, soft 404, sent to the home page, parked domain,
+unresolvable host, refused connection, a removal notice in the site's own template, sent
+to a listing). The strict site answers a real 404 to made-up paths, so its probe tells
+nothing. citewatch's real check path runs five times over four simulated days; the
+benchmark prints, per kind, the expected final state and the states reached, then
+precision and recall of `dead` and the false deaths.
 
     .venv/bin/python bench/liveness_accuracy.py [--pages N]     (N=0: all 181 pages)
 """
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import standins  # noqa: E402
 from corpus import Answer, Clock, CorpusPage, LoopbackWeb, citewatch_citing, load_corpus  # noqa: E402
 
 from citewatch.config import CrawlSettings, Settings  # noqa: E402
@@ -58,31 +64,66 @@ Behaviour = Callable[[int, CorpusPage, "Scenario"], Answer]
 @dataclass(frozen=True)
 class Kind:
     name: str
-    dies: bool
+    expect: str  # the final state, "state/reason" or a prefix of it
     behaviour: Behaviour
     lenient: bool = False  # served by the site that answers 200 to unknown paths
     network: str | None = None  # "dns" or "refused": a URL that cannot be reached
+    applies: Callable[[CorpusPage], bool] = lambda page: True  # False: the page cannot have this variant
+
+    @property
+    def dies(self) -> bool:
+        return self.expect.startswith("dead")
 
 
 def _from_day_one(answer: Callable[[CorpusPage, "Scenario"], Answer]) -> Behaviour:
     return lambda day, page, scenario: page.html if day == 0 else answer(page, scenario)
 
 
+def _on_days(days: set[int], answer: Callable[[CorpusPage, "Scenario"], Answer]) -> Behaviour:
+    return lambda day, page, scenario: answer(page, scenario) if day in days else page.html
+
+
+def _consent(page: CorpusPage, s: "Scenario") -> Answer:
+    return standins.consent_wall(page.html, s.number)
+
+
+def _paywall(page: CorpusPage, s: "Scenario") -> Answer:
+    return standins.paywall(page.html, page.article, s.number)
+
+
+def _cuttable(page: CorpusPage) -> bool:
+    return standins.cuttable(page.html, page.article)
+
+
 KINDS = [
-    Kind("untouched", False, lambda day, page, s: page.html),
-    Kind("edited", False, _from_day_one(lambda page, s: page.html.replace("</p>", " (Updated.)</p>", 1))),
-    Kind("bot challenge (403)", False, _from_day_one(lambda page, s: (403, {}, CHALLENGE))),
-    Kind("rate limited (429)", False, _from_day_one(lambda page, s: (429, {"Retry-After": "3600"}, "Slow down"))),
-    Kind("one-off 503", False, lambda day, page, s: (503, {}, "<h1>Service Unavailable</h1>") if day == 2 else page.html),
-    Kind("moved permanently", False, _from_day_one(lambda page, s: (301, {"Location": s.path + "-moved"}, ""))),
-    Kind("lenient site, alive", False, lambda day, page, s: page.html, lenient=True),
-    Kind("404", True, _from_day_one(lambda page, s: (404, {}, "<h1>Not found</h1>"))),
-    Kind("410", True, _from_day_one(lambda page, s: (410, {}, "<h1>Gone</h1>"))),
-    Kind("soft 404", True, _from_day_one(lambda page, s: site_not_found_page(s.template, s.path)), lenient=True),
-    Kind("redirect to home", True, _from_day_one(lambda page, s: (301, {"Location": "/"}, ""))),
-    Kind("parked domain", True, _from_day_one(lambda page, s: PARKED.format(host=f"site-{page.id[:8]}.com"))),
-    Kind("unresolvable host", True, lambda day, page, s: page.html, network="dns"),
-    Kind("connection refused", True, lambda day, page, s: page.html, network="refused"),
+    Kind("untouched", "ok", lambda day, page, s: page.html),
+    Kind("edited", "ok", _from_day_one(lambda page, s: page.html.replace("</p>", " (Updated.)</p>", 1))),
+    Kind("bot challenge (403)", "blocked/bot_challenge", _from_day_one(lambda page, s: (403, {}, CHALLENGE))),
+    Kind("rate limited (429)", "blocked/rate_limited", _from_day_one(lambda page, s: (429, {"Retry-After": "3600"}, "Slow down"))),
+    Kind("one-off 503", "ok", lambda day, page, s: (503, {}, "<h1>Service Unavailable</h1>") if day == 2 else page.html),
+    Kind("moved permanently", "moved", _from_day_one(lambda page, s: (301, {"Location": s.path + "-moved"}, ""))),
+    Kind("lenient site, alive", "ok", lambda day, page, s: page.html, lenient=True),
+    Kind("consent wall", "blocked/consent", _from_day_one(_consent)),
+    Kind("consent wall now and then", "ok", _on_days({1, 3}, _consent)),
+    Kind("paywall", "blocked/paywall", _from_day_one(_paywall), applies=_cuttable),
+    Kind("metered paywall", "ok", _on_days({2, 4}, _paywall), applies=_cuttable),
+    Kind("sign-in wall", "blocked/login_required",
+         _from_day_one(lambda page, s: (302, {"Location": s.path + "-account/login"}, ""))),
+    Kind("bot check answered 200", "blocked/bot_challenge", _from_day_one(lambda page, s: standins.bot_check(page.html, s.number))),
+    Kind("article about walls", "ok", _from_day_one(lambda page, s: page.html.replace(
+        "</p>", "</p><p>The ministry said the report 'is no longer available' and asked readers to subscribe, sign in "
+        "and accept all cookies before they could read it.</p>", 1))),
+    Kind("moved and redesigned", "moved", _from_day_one(lambda page, s: (301, {"Location": s.path + "-moved"}, ""))),
+    Kind("404", "dead/http_404", _from_day_one(lambda page, s: (404, {}, "<h1>Not found</h1>"))),
+    Kind("410", "dead/http_410", _from_day_one(lambda page, s: (410, {}, "<h1>Gone</h1>"))),
+    Kind("soft 404", "dead/soft_404", _from_day_one(lambda page, s: site_not_found_page(s.template, s.path)), lenient=True),
+    Kind("removal notice", "dead/removed", _from_day_one(lambda page, s: standins.removal_notice(page.html, s.number))),
+    Kind("redirect to home", "dead/redirect_to_home", _from_day_one(lambda page, s: (301, {"Location": "/"}, ""))),
+    Kind("redirect to a listing", "dead/redirect_to_listing", _from_day_one(lambda page, s: (
+        302, {"Location": standins.LISTING_PATHS[s.number % len(standins.LISTING_PATHS)]}, ""))),
+    Kind("parked domain", "dead/parked", _from_day_one(lambda page, s: PARKED.format(host=f"site-{page.id[:8]}.com"))),
+    Kind("unresolvable host", "dead", lambda day, page, s: page.html, network="dns"),
+    Kind("connection refused", "dead/refused", lambda day, page, s: page.html, network="refused"),
 ]
 
 
@@ -92,13 +133,19 @@ class Scenario:
     kind: Kind
     path: str
     template: CorpusPage
+    number: int = 0  # the page's number in the corpus: chooses a variant's language and wording
     day: int = 0
 
     def render(self, request_number: int) -> Answer:
         return self.kind.behaviour(self.day, self.page, self)
 
     def moved_copy(self, request_number: int) -> Answer:
+        if self.kind.name == "moved and redesigned":
+            return standins.redesigned(self.page.html, self.number)
         return self.page.html
+
+    def login(self, request_number: int) -> Answer:
+        return standins.login_page(self.page.html, self.number)
 
 
 def closed_port() -> int:
@@ -117,12 +164,18 @@ def main() -> None:
     strict.routes["/"] = lenient.routes["/"] = lambda n: HOME
     refused_port = closed_port()
     scenarios, urls = [], {}
-    for page in pages:
+    headlines = [page.html[page.html.find("<title>") + 7:page.html.find("</title>")][:80] for page in pages[:12]]
+    for path in standins.LISTING_PATHS:
+        strict.routes[path] = lambda n: standins.listing_page(pages[0].html, n, headlines)
+    for number, page in enumerate(pages):
         for index, kind in enumerate(KINDS):
-            scenario = Scenario(page, kind, f"/{page.id[:16]}/{index}", pages[0])
+            if not kind.applies(page):
+                continue
+            scenario = Scenario(page, kind, f"/{page.id[:16]}/{index}", pages[0], number)
             web = lenient if kind.lenient else strict
             web.routes[scenario.path] = scenario.render
             web.routes[scenario.path + "-moved"] = scenario.moved_copy
+            web.routes[scenario.path + "-account/login"] = scenario.login
             if kind.network == "dns":
                 urls[scenario.path] = f"http://{page.id[:12]}.invalid{scenario.path}"
             elif kind.network == "refused":
@@ -151,17 +204,21 @@ def main() -> None:
 
 def report(scenarios: list[Scenario], final: dict[str, str], pages: int, elapsed: float) -> None:
     print(f"liveness accuracy over {pages} real pages, {len(scenarios)} sources, 5 checks over 4 days in {elapsed:.0f} s\n")
-    print(f"{'scenario':24} {'should be':10} final states")
+    print(f"{'scenario':26} {'should be':26} {'right':>9}  final states")
+    right_kinds = 0
     for kind in KINDS:
-        counts = Counter(final[s.path] for s in scenarios if s.kind is kind)
-        shown = ", ".join(f"{state} x{n}" for state, n in counts.most_common())
-        print(f"{kind.name:24} {'dead' if kind.dies else 'alive':10} {shown}")
+        finals = [final[s.path] for s in scenarios if s.kind is kind]
+        right = sum(1 for state in finals if state.startswith(kind.expect))
+        right_kinds += right == len(finals)
+        shown = ", ".join(f"{state} x{n}" for state, n in Counter(finals).most_common())
+        print(f"{kind.name:26} {kind.expect:26} {right:>4}/{len(finals):<4}  {shown}")
     dead = [s for s in scenarios if final[s.path].startswith("dead")]
     true_dead = [s for s in dead if s.kind.dies]
     should_die = [s for s in scenarios if s.kind.dies]
     precision = len(true_dead) / len(dead) if dead else 1.0
     recall = len(true_dead) / len(should_die) if should_die else 1.0
-    print(f"\ndead: precision {precision:.1%}, recall {recall:.1%}; false deaths {len(dead) - len(true_dead)}"
+    print(f"\nkinds with every source as expected: {right_kinds} of {len(KINDS)}")
+    print(f"dead: precision {precision:.1%}, recall {recall:.1%}; false deaths {len(dead) - len(true_dead)}"
           "  (target: recall 100%, false deaths 0)")
 
 

@@ -26,6 +26,7 @@ from citewatch.plugins import Plugin, Registry
 
 from . import detectors
 from .liveness import BLOCKED_STATUSES, retry_after_seconds
+from .pages import kind_of_page
 
 
 class PageJudge(Plugin):
@@ -69,13 +70,14 @@ class RateLimited(PageJudge):
 
 
 class BotChallenge(PageJudge):
-    """A bot check or WAF block page, whatever its status: the site refuses us."""
+    """A bot check or WAF block page, whatever its status: it stands in front of the
+    article, which may well be there (see liveness.advance for when it blocks)."""
 
     name, order = "bot_challenge", 300
 
     def judge(self, result: FetchResult) -> Verdict | None:
         page = _page(result)
-        return Verdict("blocked", "bot_challenge") if page and detectors.is_challenge(page) else None
+        return Verdict("interstitial", "bot_challenge") if page and detectors.is_challenge(page) else None
 
 
 class Refused(PageJudge):
@@ -141,6 +143,20 @@ class Parked(PageJudge):
         return Verdict("failure", "parked") if page and detectors.is_parked(page) else None
 
 
+class NotTheArticle(PageJudge):
+    """A page that no longer holds the article as last seen: a consent, sign-in, paywall or
+    bot-check page in front of it, a notice that it was removed, or a listing of other
+    articles (see crawler/pages.py)."""
+
+    name, order = "not_the_article", 1050
+
+    def judge(self, result: FetchResult) -> Verdict | None:
+        if result.extraction is None or not result.is_html:
+            return None
+        kind = kind_of_page(result)
+        return Verdict(kind.outcome, kind.reason) if kind is not None else None
+
+
 class NotFoundWording(PageJudge):
     """Not-found wording in the title or headline of a short page."""
 
@@ -167,7 +183,7 @@ class LikeNotFoundPage(PageJudge):
 
 BUILTIN_JUDGES: tuple[type[PageJudge], ...] = (
     FetchError, RateLimited, BotChallenge, Refused, ServerError, SameBytes, HttpError, Empty, RedirectToHome, Parked,
-    NotFoundWording, LikeNotFoundPage,
+    NotTheArticle, NotFoundWording, LikeNotFoundPage,
 )
 
 

@@ -16,6 +16,8 @@ from email.utils import parsedate_to_datetime
 from citewatch.config import DeadSettings
 from citewatch.model import FetchResult, Liveness, State, Transition, Verdict
 
+INTERSTITIALS_PERSIST = 3  # consecutive checks behind an interstitial before a healthy source is blocked
+
 BLOCKED_STATUSES = {401: "auth_required", 403: "forbidden", 407: "auth_required", 451: "legal_block"}
 PERMANENT_REDIRECTS = (301, 308)
 
@@ -46,9 +48,17 @@ def advance(previous: Liveness, verdict: Verdict, at: datetime, dead: DeadSettin
         if state == State.MOVED and previous.state != State.MOVED:
             event = "moved"
         return Transition(Liveness(state), event)
+    if verdict.outcome == "interstitial":
+        seen = previous.interstitials + 1
+        if previous.state.holds and seen < INTERSTITIALS_PERSIST:
+            # A consent page or a metered paywall on some fetches: the article is still
+            # there for readers, so the source stays as it was, and nobody is told.
+            return Transition(replace(previous, interstitials=seen))
+        event = "blocked" if previous.state != State.BLOCKED else None
+        return Transition(replace(previous, state=State.BLOCKED, reason=verdict.reason, interstitials=seen), event)
     if verdict.outcome == "blocked":
         event = "blocked" if previous.state != State.BLOCKED and verdict.reason != "rate_limited" else None
-        return Transition(replace(previous, state=State.BLOCKED, reason=verdict.reason), event)
+        return Transition(replace(previous, state=State.BLOCKED, reason=verdict.reason, interstitials=0), event)
     count = previous.failure_count + 1
     first = previous.first_failure_at if previous.failure_count and previous.first_failure_at else at
     if previous.state == State.DEAD or (count >= dead.failures and at - first >= timedelta(days=dead.min_days)):

@@ -86,27 +86,6 @@ class ExtractPipeline:
         return item
 
 
-class LivenessPipeline:
-    """Judges each fetch: alive, dead in disguise (soft 404, parked, sent home), or refused.
-
-    A changed page is compared with the site's answer to a made-up path (see probe.py).
-    """
-
-    def __init__(self, crawler: Crawler):
-        self.prober = HostProber(crawler)
-        self.judges = Judges.from_settings(crawler.settings["CITEWATCH_SETTINGS"].judges)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "LivenessPipeline":
-        return cls(crawler)
-
-    async def process_item(self, item: FetchResult) -> FetchResult:
-        if item.extraction is not None and item.is_html:
-            item.not_found_page = await self.prober.not_found_page(item.page_url)
-        item.verdict = self.judges.verdict(item)
-        return item
-
-
 class _DatabasePipeline:
     """A pipeline with its own connection, opened in the crawl's thread (SQLite
     connections stay in the thread that made them)."""
@@ -129,6 +108,29 @@ class _DatabasePipeline:
             self.db.close()
 
 
+class LivenessPipeline(_DatabasePipeline):
+    """Judges each fetch (see crawler/judges.py): the article, or a page standing in for it
+    (soft 404, parked, sent home, removed, a wall in front of it), or a refusal.
+
+    A page whose bytes changed is judged against the article as last seen (loaded here,
+    and kept on the item for the steps after), and compared with the site's answer to a
+    made-up path (see probe.py).
+    """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.prober = HostProber(crawler)
+
+    async def process_item(self, item: FetchResult) -> FetchResult:
+        assert self.db is not None
+        if item.extraction is not None:
+            item.last_seen = latest_snapshot(self.db, item.source.id)
+            if item.is_html:
+                item.not_found_page = await self.prober.not_found_page(item.page_url)
+        item.verdict = self.rules.judges.verdict(item)
+        return item
+
+
 class ConfirmPipeline(_DatabasePipeline):
     """When the text differs from the last snapshot, fetches the page again at once.
 
@@ -141,7 +143,7 @@ class ConfirmPipeline(_DatabasePipeline):
         assert self.db is not None
         if item.extraction is None or (item.verdict and item.verdict.outcome != State.OK):
             return item
-        previous = latest_snapshot(self.db, item.source.id)
+        previous = item.last_seen
         volatile = volatile_signatures(self.db, item.source.id)
         if previous is None or not has_changed(previous.extraction, item.extraction, volatile, self.rules.noise):
             return item
@@ -240,7 +242,7 @@ def compare_content(db: Database, result: FetchResult, noise: Noise) -> ContentC
         age = snapshot_age(db, result.source.id)
         stable = ContentAge(from_iso(age[0]), parse_date(age[1])) if age else ContentAge()
         return ContentComparison(same_article=result.body_unchanged, age=stable)
-    previous = latest_snapshot(db, result.source.id)
+    previous = result.last_seen  # loaded by the liveness pipeline, for every page extracted
     comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
     if result.confirmation is not None:
         comparison.learned = noise.learn_signatures(result.extraction.text, result.confirmation.text)

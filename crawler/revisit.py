@@ -61,6 +61,8 @@ def _interval(
     if liveness.state == State.FAILING or (liveness.state.holds and liveness.failure_count):
         dead = settings.dead
         return max(timedelta(days=dead.min_days) / max(dead.failures - 1, 1), MIN_FAILING_INTERVAL), True
+    if liveness.state.holds and liveness.interstitials:
+        return BLOCKED_INTERVAL, False  # behind a wall now and then: soon again, to see if it persists
     if liveness.state == State.DEAD:
         return DEAD_INTERVAL, False
     if liveness.state == State.BLOCKED:

@@ -48,10 +48,10 @@ def archived_ends(db: Database) -> dict[str, int]:
 
 
 def load_liveness(db: Database, source_id: int) -> Liveness:
-    state, reason, count, first = db.execute(
-        "SELECT state, reason, failure_count, first_failure_at FROM sources WHERE id = ?", [source_id]
+    state, reason, count, first, interstitials = db.execute(
+        "SELECT state, reason, failure_count, first_failure_at, interstitials FROM sources WHERE id = ?", [source_id]
     ).fetchone()
-    return Liveness(State(state), reason, count, from_iso(first) if first else None)
+    return Liveness(State(state), reason, count, from_iso(first) if first else None, interstitials)
 
 
 def snapshot_age(db: Database, source_id: int) -> tuple[str, str | None] | None:
@@ -184,6 +184,7 @@ def _source_update(result: FetchResult, liveness: Liveness, next_check_at: datet
         "reason": liveness.reason,
         "failure_count": liveness.failure_count,
         "first_failure_at": to_iso(liveness.first_failure_at) if liveness.first_failure_at else None,
+        "interstitials": liveness.interstitials,
         "last_checked": result.fetched_at,
         "next_check_at": to_iso(next_check_at),
         "http_status": result.http_status,

@@ -265,6 +265,13 @@ def m011_outbox_per_notifier(db: Database) -> None:
     db["outbox"].create_index(["channel", "state"])
 
 
+@MIGRATIONS()
+def m012_interstitials(db: Database) -> None:
+    """Consecutive checks that met a consent, paywall, sign-in or bot-check page instead of
+    the article: the source is blocked only when this persists."""
+    db["sources"].add_column("interstitials", int, not_null_default=0)
+
+
 def cited(sources: str = "sources") -> str:
     """The condition that the source row `sources` (a table name or alias) is cited by an
     incident: a source nobody cites any more keeps its history but is no longer checked,

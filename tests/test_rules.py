@@ -37,6 +37,14 @@ TRANSITIONS = [
     ("blocked is announced", Liveness(State.OK), Verdict("blocked", "forbidden"), State.BLOCKED, "forbidden", 0, "blocked"),
     ("blocked keeps the count", failing(2, 2), Verdict("blocked", "forbidden"), State.BLOCKED, "forbidden", 2, "blocked"),
     ("rate limits are quiet", Liveness(State.OK), Verdict("blocked", "rate_limited"), State.BLOCKED, "rate_limited", 0, None),
+    ("a wall now and then leaves it ok", Liveness(State.OK), Verdict("interstitial", "consent"), State.OK, None, 0, None),
+    ("a wall twice still ok", Liveness(State.OK, interstitials=1), Verdict("interstitial", "paywall"), State.OK, None, 0, None),
+    ("a wall that persists blocks", Liveness(State.OK, interstitials=2), Verdict("interstitial", "paywall"),
+     State.BLOCKED, "paywall", 0, "blocked"),
+    ("a wall at first sight blocks", Liveness(), Verdict("interstitial", "login_required"),
+     State.BLOCKED, "login_required", 0, "blocked"),
+    ("a wall never counts towards dead", failing(2, 5), Verdict("interstitial", "bot_challenge"),
+     State.BLOCKED, "bot_challenge", 2, "blocked"),
 ]
 
 
@@ -64,7 +72,7 @@ JUDGED = [
     (judges.RateLimited, fetch(429, retry_after="120"), Verdict("blocked", "rate_limited", 120.0)),
     (judges.RateLimited, fetch(503, retry_after="Mon, 01 Jun 2026 12:05:00 GMT"), Verdict("blocked", "rate_limited", 300.0)),
     (judges.RateLimited, fetch(503), None),
-    (judges.BotChallenge, fetch(403, "<title>Just a moment...</title>"), Verdict("blocked", "bot_challenge")),
+    (judges.BotChallenge, fetch(403, "<title>Just a moment...</title>"), Verdict("interstitial", "bot_challenge")),
     (judges.BotChallenge, fetch(200, None, body=b"<p>Please verify you are human</p>"), None),  # not HTML, not an error
     (judges.Refused, fetch(451), Verdict("blocked", "legal_block")),
     (judges.Refused, fetch(401), Verdict("blocked", "auth_required")),
@@ -95,7 +103,7 @@ def test_each_page_judge(judge, result, verdict):
 
 def test_judges_apply_in_order_and_the_first_verdict_stands():
     everything_wrong = fetch(404, "<title>Just a moment...</title>")
-    assert judges.DEFAULT_JUDGES.verdict(everything_wrong) == Verdict("blocked", "bot_challenge")
+    assert judges.DEFAULT_JUDGES.verdict(everything_wrong) == Verdict("interstitial", "bot_challenge")
     assert judges.DEFAULT_JUDGES.verdict(fetch(extraction=ARTICLE)) == Verdict("ok")
     names = [judge.name for judge in judges.DEFAULT_JUDGES.judges]
     assert names.index("same_bytes") < names.index("parked") < names.index("not_found_wording")

@@ -1,0 +1,239 @@
+"""Is this still the article that was cited, and if not, what kind of page stands in for it?
+
+The question is asked of a page against the article as last seen: how much of the cited
+text is still on the page (`coverage`). A page that holds most of it is the article,
+whatever its template, its wording or its boxes. A page that holds little of it is
+something else, and only then is it told by what it is: a bot check, a sign-in wall, a
+consent wall, a paywall (the article cut short), a notice that the article was removed,
+or a listing of other articles (search results, a tag or section page). Structure decides
+first (a password field, a CAPTCHA widget, a consent manager, `isAccessibleForFree`,
+links and headlines without prose), wording in many languages (crawler/wording.py) second.
+A page that is none of these, but long prose, is the article rewritten: a real change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import parse_qs, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from citewatch.model import Extraction, FetchResult
+
+from . import wording
+from .text import normalize_text
+
+STILL_THE_ARTICLE = 0.5  # share of the article's words last seen that must still be there
+FIRST_SIGHT_WORDS = 120  # with nothing seen before, only pages this short are judged
+NOTICE_WORDS = 250  # removal notices, walls and bot checks say little
+CUT_SHORT = 0.7  # a paywall shows at most this share of the article's paragraphs
+PARAGRAPH_WORDS = 8  # lines this long are the article's paragraphs, not captions or teasers
+_WORD = re.compile(r"\w+")
+
+_CAPTCHA_WIDGETS = ("g-recaptcha", "h-captcha", "cf-turnstile", "frc-captcha", "captcha-container", "geetest")
+_CONSENT_MANAGERS = (
+    "onetrust", "cookielaw.org", "didomi", "quantcast", "sourcepoint", "sp_message", "usercentrics", "trustarc",
+    "cookiebot", "consentmanager", "iubenda", "cookieconsent", "cmp.", "__tcfapi",
+)
+_LOGIN_PATH = re.compile(
+    r"(^|/)(log-?in|sign-?in|sign_in|signon|sso|auth|account/login|anmelden|connexion|iniciar-sesion|acceso|"
+    r"entrar|accedi|giris|vhod|voiti|login\.\w+)(/|$|\?|\.)",
+    re.IGNORECASE,
+)
+_LISTING_PATH = {
+    "search", "suche", "recherche", "buscar", "busqueda", "busca", "cerca", "arama", "poisk", "tag", "tags", "topic",
+    "topics", "thema", "themen", "theme", "category", "categories", "categoria", "kategorie", "rubrik", "rubrique",
+    "section", "sections", "archive", "archives", "latest", "all", "list", "index",
+}
+_SEARCH_KEYS = {"q", "s", "query", "search", "keyword", "keywords", "text"}
+
+
+@dataclass(frozen=True)
+class PageKind:
+    """What a page that does not hold the cited article is."""
+
+    outcome: str  # "interstitial" or "failure"
+    reason: str  # consent | paywall | login_required | bot_challenge | removed | redirect_to_listing
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def coverage(article: str, page: str) -> float:
+    """The share of the article's words (as a multiset, by position-free counting) that
+    are still on the page: 1.0 for the same article in any template, near 0 for a page
+    that says something else."""
+    wanted = words(article)
+    if not wanted:
+        return 1.0
+    available: dict[str, int] = {}
+    for word in words(page):
+        available[word] = available.get(word, 0) + 1
+    found = 0
+    for word in wanted:
+        if available.get(word, 0):
+            available[word] -= 1
+            found += 1
+    return found / len(wanted)
+
+
+class PageView:
+    """The fetched page, read lazily: its text, its markup and its address."""
+
+    def __init__(self, result: FetchResult) -> None:
+        self.result = result
+        self.extraction: Extraction = result.extraction or Extraction("")
+
+    @cached_property
+    def text(self) -> str:
+        headlines = " ".join(self.extraction.headlines.values())
+        return normalize_text(f"{self.extraction.title or ''}\n{headlines}\n{self.extraction.text}\n{self.visible_text}")
+
+    @cached_property
+    def readable_text(self) -> str:
+        """The article text extracted, unless it cannot have come from what the page shows:
+        extraction falls back on the metadata's copy of the article (JSON-LD articleBody),
+        which a wall put in front of the article may still carry."""
+        if len(self.extraction.text) > len(self.body_markup):
+            return self.visible_text
+        return self.extraction.text
+
+    @cached_property
+    def tree(self) -> lxml.html.HtmlElement | None:
+        try:
+            return lxml.html.document_fromstring(self.result.html or "<html></html>")
+        except (etree.ParserError, ValueError):
+            return None
+
+    @cached_property
+    def visible_text(self) -> str:
+        """All the text a reader sees, beyond what extraction kept (a wall's own words)."""
+        body = self.tree.find("body") if self.tree is not None else None
+        if body is None:
+            return ""
+        for element in body.xpath(".//script|.//style|.//noscript|.//template"):
+            element.drop_tree()
+        return " ".join(body.text_content().split())
+
+    @cached_property
+    def markup(self) -> str:
+        return (self.result.html or "")[:300_000].lower()
+
+    @cached_property
+    def body_markup(self) -> str:
+        """The markup of the body alone: a site's head loads scripts for every page."""
+        html = self.result.html or ""
+        start = max(html.rfind("<body"), html.rfind("<BODY"))  # the last: scripts in the head may spell one out
+        return html[max(start, 0):][:300_000].lower()
+
+    @property
+    def word_count(self) -> int:
+        return len(words(self.visible_text or self.extraction.text))
+
+    def shows(self, line: str) -> bool:
+        """Whether a reader sees `line` on the page (its first words, whatever the markup
+        did to the spaces and punctuation between them)."""
+        return _phrase(words(line)[:10]).search(self.visible_text) is not None
+
+    def after(self, line: str, span: int = 600) -> str:
+        """The text a reader sees around the end of `line` (where a paywall's box sits)."""
+        found = _phrase(words(line)[-6:]).search(self.visible_text)
+        return self.visible_text[max(found.start() - span, 0):found.end() + span] if found else ""
+
+    def has_password_field(self) -> bool:
+        return 'type="password"' in self.markup or "type='password'" in self.markup or "type=password" in self.markup
+
+    def not_free(self) -> bool:
+        """The page's structured data says the article is not free to read."""
+        return bool(re.search(r'"isaccessibleforfree"\s*:\s*"?false', self.markup))
+
+    def link_share(self) -> float:
+        """The share of the page's text that sits in links (a listing is mostly links)."""
+        if self.tree is None:
+            return 0.0
+        body = self.tree.find("body")
+        total = len(" ".join((body if body is not None else self.tree).text_content().split()))
+        linked = sum(len(" ".join(anchor.text_content().split())) for anchor in self.tree.iter("a"))
+        return linked / total if total else 0.0
+
+
+def _phrase(sequence: list[str]) -> re.Pattern[str]:
+    return re.compile(r"\W+".join(re.escape(word) for word in sequence), re.IGNORECASE) if sequence else re.compile(r"(?!)")
+
+
+def kind_of_page(result: FetchResult) -> PageKind | None:
+    """None while the page holds the cited article (or cannot be told apart from it);
+    otherwise what stands in for it."""
+    page = PageView(result)
+    last_seen = result.last_seen.extraction if result.last_seen is not None else None
+    if last_seen is not None:
+        still = coverage(last_seen.text, page.readable_text + "\n" + (page.extraction.title or ""))
+        if still < STILL_THE_ARTICLE and page.result.redirects and _listing_address(page.result):
+            return PageKind("failure", "redirect_to_listing")
+        if still < 0.95 and _behind_paywall(page, last_seen, still):
+            return PageKind("interstitial", "paywall")
+        if still >= STILL_THE_ARTICLE:
+            return None
+    elif len(words(page.readable_text)) > FIRST_SIGHT_WORDS or page.word_count > FIRST_SIGHT_WORDS:
+        return None  # the text extracted decides first: reading the whole page costs more
+    return _interstitial(page) or _gone(page)
+
+
+def _interstitial(page: PageView) -> PageKind | None:
+    short = page.word_count <= NOTICE_WORDS
+    if short and (any(widget in page.body_markup for widget in _CAPTCHA_WIDGETS) or wording.mentions(page.text, wording.BOT_CHECK)):
+        return PageKind("interstitial", "bot_challenge")
+    redirected_to_login = bool(page.result.redirects) and bool(_LOGIN_PATH.search(urlsplit(page.result.page_url).path))
+    if redirected_to_login or (page.has_password_field() and wording.mentions(page.text, wording.LOGIN)):
+        return PageKind("interstitial", "login_required")
+    consent_words = wording.mentions(page.text, wording.CONSENT)
+    if short and (consent_words >= 2 or (consent_words and any(m in page.markup for m in _CONSENT_MANAGERS))):
+        return PageKind("interstitial", "consent")
+    if short and not page.result.redirects and wording.mentions(page.visible_text, wording.PAYWALL) >= 2:
+        return PageKind("interstitial", "paywall")  # a hard paywall: nothing of the article at all
+    return None
+
+
+def _behind_paywall(page: PageView, last_seen: Extraction, still: float) -> bool:
+    """The start of the article as last seen, then a subscription offer instead of the
+    rest (the offer near where the article stops, or the page's own data saying it is not
+    free): cut short, or mostly gone."""
+    headlines = {last_seen.title, *last_seen.headlines.values()}
+    paragraphs = [line for line in last_seen.text.splitlines() if len(words(line)) >= PARAGRAPH_WORDS and line not in headlines]
+    if len(paragraphs) < 3:
+        return False
+    shown = [page.shows(line) for line in paragraphs]
+    if not (shown[0] or shown[1]):
+        return False
+    start = shown.index(True)
+    end = start
+    while end < len(shown) and shown[end]:
+        end += 1
+    if end > len(shown) * CUT_SHORT:
+        return False  # most of the article is there
+    offer = page.not_free() or bool(wording.mentions(page.after(paragraphs[end - 1]), wording.PAYWALL))
+    rest = shown[end:]
+    tolerance = 0.5 if page.not_free() else 1 - CUT_SHORT  # captions and asides after the cut may stay
+    cut_short = len(rest) >= 2 and sum(rest) <= max(1, len(rest) * tolerance)
+    return offer and (cut_short or still < STILL_THE_ARTICLE)
+
+
+def _gone(page: PageView) -> PageKind | None:
+    if page.word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.REMOVED):
+        return PageKind("failure", "removed")
+    if page.result.redirects and (_listing_address(page.result) or page.link_share() >= 0.5):
+        return PageKind("failure", "redirect_to_listing")
+    return None
+
+
+def _listing_address(result: FetchResult) -> bool:
+    """Redirected to search results, or to a tag, topic, category or section page."""
+    final = urlsplit(result.page_url)
+    if final.path == urlsplit(result.source.url).path:
+        return False
+    segments = {segment.lower() for segment in final.path.split("/") if segment}
+    return bool(segments & _LISTING_PATH) or bool(set(parse_qs(final.query)) & _SEARCH_KEYS)
