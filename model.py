@@ -35,6 +35,44 @@ class State(StrEnum):
         return self in (State.FAILING, State.DEAD)
 
 
+# Why a source failed or is blocked, in the words a maintainer reads.
+REASONS = {
+    "http_404": "the page is not found",
+    "http_410": "the page is gone",
+    "http_5xx": "the server fails",
+    "soft_404": "the site's \"not found\" page instead of the article",
+    "removed": "a notice that the article was removed",
+    "redirect_to_home": "sent to the site's home page",
+    "redirect_to_listing": "sent to search results or a listing of other articles",
+    "parked": "the domain shows a parking or for-sale page",
+    "empty": "an empty answer",
+    "dns": "the domain does not resolve",
+    "refused": "the server refuses connections",
+    "timeout": "the server does not answer in time",
+    "tls": "a broken secure connection",
+    "too_large": "the answer is too large",
+    "redirect_loop": "redirects in a loop",
+    "connection": "the connection fails",
+    "forbidden_address": "a private or local address, never fetched",
+    "forbidden": "the site refuses us",
+    "auth_required": "the site asks for a login",
+    "legal_block": "unavailable for legal reasons",
+    "rate_limited": "the site asks us to slow down",
+    "bot_challenge": "a bot check or CAPTCHA in front of the article",
+    "consent": "a cookie-consent wall in front of the article",
+    "paywall": "a paywall in front of the article",
+    "login_required": "a sign-in wall in front of the article",
+}
+
+
+def reason_words(reason: str | None) -> str:
+    """A reason in plain words, with its code: "a paywall in front of the article (paywall)"."""
+    if reason is None:
+        return ""
+    words = REASONS.get(reason) or (f"the server answers {reason[5:]}" if reason.startswith("http_") else None)
+    return f"{words} ({reason})" if words else reason
+
+
 @dataclass(frozen=True)
 class RawExchange:
     """A request and its response as they went over the wire."""

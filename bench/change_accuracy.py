@@ -25,6 +25,7 @@ import lxml.html
 from lxml.html import HtmlElement
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import standins  # noqa: E402
 from corpus import CorpusPage, LoopbackWeb, citewatch_citing, load_corpus  # noqa: E402
 
 from citewatch.config import CrawlSettings, Settings  # noqa: E402
@@ -207,6 +208,67 @@ def reformatted(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool
     return True
 
 
+def _between_paragraphs(tree: HtmlElement, page: CorpusPage, boxes: list[str]) -> bool:
+    """Each box after another of the article's paragraphs (never inside inline text)."""
+    paragraphs = [p for p in article_paragraphs(tree, page) if not (p.tail or "").strip()]
+    if len(paragraphs) < 3:
+        return False
+    for paragraph, box in zip(paragraphs[1::max(1, len(paragraphs) // len(boxes))], boxes):
+        for element in reversed(lxml.html.fragments_fromstring(box)):
+            paragraph.addnext(element)
+    return True
+
+
+def ad_slots(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    """Advertisement slots and sponsor lines, their labels in many languages, classes random."""
+    return _between_paragraphs(tree, page, [standins.ad_slot(rng), standins.ad_slot(rng)])
+
+
+def continues_below(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    return _between_paragraphs(tree, page, [standins.continues_line(rng)])
+
+
+def newsletter_box(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    return _between_paragraphs(tree, page, [standins.newsletter_box(rng)])
+
+
+def related_coverage(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    return _between_paragraphs(tree, page, [standins.related_list(rng, HEADLINES)])
+
+
+def redesigned(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    """A new template: the same for every visit, as a site's redesign is."""
+    standins.redesign(tree, random.Random(page.id))
+    return tree.find("body") is not None
+
+
+def _replace_body(tree: HtmlElement, html: str) -> None:
+    new = lxml.html.document_fromstring(html)
+    old_body, new_body = tree.find("body"), new.find("body")
+    if old_body is not None and new_body is not None:
+        old_body.getparent().replace(old_body, new_body)
+
+
+def consent_now_and_then(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    """A consent wall instead of the article on about half of the visits."""
+    if rng.random() < 0.5:
+        _replace_body(tree, standins.consent_wall(page.html, rng.randint(0, 99)))
+    return tree.find("body") is not None
+
+
+def paywall_now_and_then(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    """A metered paywall: the article cut short on about half of the visits."""
+    if not standins.cuttable(page.html, page.article):
+        return False
+    if rng.random() < 0.5:
+        cut = lxml.html.document_fromstring(standins.paywall(lxml.html.tostring(tree, encoding="unicode"), page.article, rng.randint(0, 99)))
+        _replace_body(tree, lxml.html.tostring(cut, encoding="unicode"))
+        head = tree.find("head")
+        if head is not None and cut.find("head") is not None:
+            head.getparent().replace(head, cut.find("head"))
+    return True
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -227,6 +289,13 @@ KINDS = [
     Kind("nav, banners, sidebar, footer", page_chrome, False),
     REFORMAT,
     Kind("in-body rotating noise", in_body_noise, False),
+    Kind("ad slots, sponsor lines", ad_slots, False),
+    Kind("story continues below", continues_below, False),
+    Kind("newsletter sign-up box", newsletter_box, False),
+    Kind("related coverage list", related_coverage, False),
+    Kind("redesigned template", redesigned, False),
+    Kind("consent wall now and then", consent_now_and_then, False),
+    Kind("metered paywall now and then", paywall_now_and_then, False),
 ]
 
 

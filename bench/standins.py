@@ -179,11 +179,10 @@ def listing_page(template: str, number: int, headlines: list[str]) -> str:
     return site_page(template, f"<h1>…</h1><ul>{items}</ul>")
 
 
-def redesigned(html: str, number: int) -> str:
-    """The same article in a new template: every class and id renamed, the body wrapped
-    anew, a new header and footer, and the site's name in the title written another way."""
-    rng = random.Random(number)
-    tree = lxml.html.document_fromstring(html)
+def redesign(tree: lxml.html.HtmlElement, rng: random.Random) -> None:
+    """The same article in a new template, in place: every class and id renamed, the body
+    wrapped anew, a new header and footer, and the site's name in the title written
+    another way."""
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
@@ -201,4 +200,57 @@ def redesigned(html: str, number: int) -> str:
     title = tree.find(".//title")
     if title is not None and title.text:
         title.text = re.split(r"\s[|\-–—:]\s", title.text)[0] + " — The New Site"
+
+
+def redesigned(html: str, number: int) -> str:
+    tree = lxml.html.document_fromstring(html)
+    redesign(tree, random.Random(number))
     return lxml.html.tostring(tree, encoding="unicode")
+
+
+# Boxes that sit inside articles, by language: an ad label, a sponsor line's opening, a
+# "continues below" line, a newsletter prompt and its button, a related-coverage title.
+BOXES = {
+    "en": ("ADVERTISEMENT", "Sponsored by", "Story continues below advertisement", "Get our morning briefing in your inbox",
+           "Sign up", "Related coverage"),
+    "es": ("Publicidad", "Patrocinado por", "La noticia continúa debajo del anuncio", "Recibe nuestro boletín cada mañana",
+           "Suscríbete", "Noticias relacionadas"),
+    "fr": ("Publicité", "Sponsorisé par", "La suite après la publicité", "Recevez notre lettre d'information",
+           "Je m'inscris", "À lire aussi"),
+    "de": ("Anzeige", "Präsentiert von", "Weiter nach der Anzeige", "Unser Newsletter: jeden Morgen im Postfach",
+           "Jetzt anmelden", "Mehr zum Thema"),
+    "ru": ("Реклама", "При поддержке", "Продолжение ниже", "Подпишитесь на нашу рассылку", "Подписаться", "Читайте также"),
+    "uk": ("Реклама", "За підтримки", "Продовження нижче", "Підпишіться на нашу розсилку", "Підписатися", "Читайте також"),
+    "ar": ("إعلان", "برعاية", "تابع القراءة أدناه", "اشترك في النشرة الإخبارية", "اشترك", "أخبار ذات صلة"),
+    "he": ("פרסומת", "בחסות", "הכתבה נמשכת למטה", "הירשמו לניוזלטר שלנו", "להרשמה", "כתבות נוספות"),
+    "my": ("ကြော်ငြာ", "ပံ့ပိုးသူ", "ဆက်လက်ဖတ်ရှုရန်", "ကျွန်ုပ်တို့၏ သတင်းလွှာကို ရယူပါ", "စာရင်းသွင်း", "ဆက်စပ်သတင်းများ"),
+}
+BRANDS = ("Acme Travel", "Nordlicht Bank", "Vista Phones", "Solaris Energy", "Kora Shoes", "Delta Insurance")
+OFFERS = ("50% off this week only", "Open an account in minutes", "The new model is here", "Switch and save today")
+
+
+def box_language(rng: random.Random) -> tuple[str, ...]:
+    return BOXES[rng.choice(list(BOXES))]
+
+
+def ad_slot(rng: random.Random) -> str:
+    label, sponsor = box_language(rng)[:2]
+    brand = rng.choice(BRANDS)
+    return (f"<div class='{_token(rng)}'><span class='{_token(rng)}'>{label}</span><div class='{_token(rng)}'>"
+            f"<a href='https://ads.example/{rng.randint(1, 999)}'>{brand}: {rng.choice(OFFERS)}</a></div></div>"
+            f"<p class='{_token(rng)}'>{sponsor} {brand}</p>")
+
+
+def continues_line(rng: random.Random) -> str:
+    return f"<p class='{_token(rng)}'>{box_language(rng)[2]}</p>" + ad_slot(rng)
+
+
+def newsletter_box(rng: random.Random) -> str:
+    words = box_language(rng)
+    return (f"<div class='{_token(rng)}'><p>{words[3]}</p><form action='/subscribe'><input type='email' name='email'>"
+            f"<button>{words[4]}</button></form></div>")
+
+
+def related_list(rng: random.Random, headlines: list[str]) -> str:
+    items = "".join(f"<li><a href='/r{rng.randint(1, 999)}'>{headline}</a></li>" for headline in rng.sample(headlines, 3))
+    return f"<div class='{_token(rng)}'><h3>{box_language(rng)[5]}</h3><ul>{items}</ul></div>"

@@ -55,10 +55,21 @@ def describe_change(
     )
 
 
+_SITE_NAME_SEPARATOR = re.compile(r"\s+[|\-–—:·•]\s+|\s+::\s+")
+
+
 def _header(extraction: Extraction) -> list[str]:
-    """The headline lines: the extracted title, and the page's own title, og:title and h1."""
-    lines = [f"Title: {normalize_text(extraction.title or '')}"]
-    return lines + [f"{name}: {value}" for name, value in sorted(extraction.headlines.items())]
+    """The headline lines: the extracted title, and the page's own title, og:title and h1.
+    Titles are compared without the site's name around the headline ("Headline | Site"),
+    which a new template writes another way; an edit of the headline itself still shows."""
+    lines = [f"Title: {headline_of(extraction.title or '')}"]
+    return lines + [f"{name}: {headline_of(value) if name == 'title' else value}" for name, value in sorted(extraction.headlines.items())]
+
+
+def headline_of(title: str) -> str:
+    """The headline in a page title: its longest part between separators such as " | "."""
+    parts = [part.strip() for part in _SITE_NAME_SEPARATOR.split(normalize_text(title)) if part.strip()]
+    return max(parts, key=len) if parts else ""
 
 
 def _keys(lines: list[str]) -> list[str]:

@@ -10,7 +10,11 @@ measured on the real pages of the article-extraction corpus (bench/change_accura
   out in one table cell keeps its paragraphs instead of becoming one long line;
 - paragraphs trafilatura left out of the very containers it took the article from (an
   article body split into several containers around ads, a paragraph thick with links)
-  are put back in their place, unless they are mostly links ("related" teasers).
+  are put back in their place, unless they are mostly links ("related" teasers);
+- boxes that sit inside articles and change from visit to visit are removed by what they
+  are, whatever their class names: a small box holding a form that asks for an email
+  address (a newsletter sign-up), a list of links (related coverage), a slot labelled as
+  an advertisement or sponsored content, a "story continues below" line.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from collections import Counter
 from collections.abc import Iterator
 
 from lxml.html import HtmlElement
+
+from . import wording
 
 _LAYOUT_CELL_CONTENT = ".//p | .//h1 | .//h2 | .//h3 | .//blockquote | .//article"  # none of a data table's
 _TABLE_PARTS = "./thead | ./tbody | ./tfoot | ./caption | ./tr | ./*/tr | ./tr/td | ./tr/th | ./*/tr/td | ./*/tr/th"
@@ -29,17 +35,66 @@ MIN_EXTRACTED_IN_CONTAINER = 2
 LINK_LIST_SHARE = 0.8  # of a paragraph's text in links, beyond which it is a teaser
 
 
+BOX_WORDS = 60  # a sign-up box, an ad slot or a "continues below" line is short
+LABELLED_SLOT_WORDS = 30  # an ad slot: its label and the advertisement
+
+
 def prepare_tree(tree: HtmlElement) -> None:
-    """Remove scripts and styles (JSON-LD stays: it carries the metadata) and unwrap
-    layout tables, in place."""
+    """Remove scripts and styles (JSON-LD stays: it carries the metadata) and the boxes
+    inside articles, and unwrap layout tables, in place."""
     for element in tree.xpath("//script[not(contains(@type, 'json'))] | //style"):
         element.drop_tree()  # keeps the text after it
+    for box in list(_inline_boxes(tree)):
+        if box.getparent() is not None:
+            box.drop_tree()
     for table in list(tree.iter("table")):
         parts = table.xpath(_TABLE_PARTS)
         cells = [part for part in parts if part.tag in ("td", "th")]
         if any(cell.xpath(_LAYOUT_CELL_CONTENT) for cell in cells):
             for element in (table, *parts):
                 element.tag = "div"
+
+
+def _inline_boxes(tree: HtmlElement) -> Iterator[HtmlElement]:
+    for field in tree.xpath("//form//input[@type='email' or contains(@name, 'mail')]"):
+        yield _small_container(field)
+    for listing in tree.xpath("//ul | //ol"):
+        items = listing.findall("li")
+        if len(items) >= 2 and all(item.find(".//a") is not None for item in items) and _link_share(listing) >= LINK_LIST_SHARE:
+            heading = listing.getprevious()
+            if heading is not None and heading.tag in ("h2", "h3", "h4", "h5", "p", "strong") and len(_words(heading)) <= 6:
+                yield heading  # its "Related coverage" title
+            yield listing
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("html", "body", "article", "main"):
+            continue
+        own = (element.text or "").strip()
+        if not own or len(own) > 100:
+            continue
+        if wording.is_label(own):
+            yield _small_container(element, LABELLED_SLOT_WORDS)  # the slot the label names, with its ad
+        elif wording.says_continues(own) or wording.is_sponsor_line(own):
+            if len(_words(element)) <= 12:
+                yield element
+
+
+def _small_container(element: HtmlElement, words: int = BOX_WORDS) -> HtmlElement:
+    """The largest ancestor of `element` that is still a small box (never a paragraph)."""
+    box = element
+    parent = element.getparent()
+    while parent is not None and parent.tag not in ("body", "article", "main", "p") and len(_words(parent)) <= words:
+        box, parent = parent, parent.getparent()
+    return box
+
+
+def _words(element: HtmlElement) -> list[str]:
+    return element.text_content().split()
+
+
+def _link_share(element: HtmlElement) -> float:
+    total = len(" ".join(_words(element)))
+    linked = sum(len(" ".join(anchor.text_content().split())) for anchor in element.iter("a"))
+    return linked / total if total else 0.0
 
 
 def restore_left_out_paragraphs(tree: HtmlElement, text: str) -> str:

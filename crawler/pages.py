@@ -30,6 +30,7 @@ STILL_THE_ARTICLE = 0.5  # share of the article's words last seen that must stil
 FIRST_SIGHT_WORDS = 120  # with nothing seen before, only pages this short are judged
 NOTICE_WORDS = 250  # removal notices, walls and bot checks say little
 CUT_SHORT = 0.7  # a paywall shows at most this share of the article's paragraphs
+SHORTER = 0.7  # a page behind a paywall shows at most this share of the article's words
 PARAGRAPH_WORDS = 8  # lines this long are the article's paragraphs, not captions or teasers
 _WORD = re.compile(r"\w+")
 
@@ -139,10 +140,12 @@ class PageView:
         did to the spaces and punctuation between them)."""
         return _phrase(words(line)[:10]).search(self.visible_text) is not None
 
-    def after(self, line: str, span: int = 600) -> str:
-        """The text a reader sees around the end of `line` (where a paywall's box sits)."""
-        found = _phrase(words(line)[-6:]).search(self.visible_text)
-        return self.visible_text[max(found.start() - span, 0):found.end() + span] if found else ""
+    def after(self, first: str, last: str, span: int = 600) -> str:
+        """The text a reader sees from the end of line `first` to `span` characters past
+        line `last` (where a paywall's box sits, among or after the lines it shows)."""
+        start = _phrase(words(first)[-6:]).search(self.visible_text)
+        end = _phrase(words(last)[-6:]).search(self.visible_text)
+        return self.visible_text[start.end():end.end() + span] if start and end and start.end() <= end.end() else ""
 
     def has_password_field(self) -> bool:
         return 'type="password"' in self.markup or "type='password'" in self.markup or "type=password" in self.markup
@@ -188,7 +191,7 @@ def _interstitial(page: PageView) -> PageKind | None:
     if short and (any(widget in page.body_markup for widget in _CAPTCHA_WIDGETS) or wording.mentions(page.text, wording.BOT_CHECK)):
         return PageKind("interstitial", "bot_challenge")
     redirected_to_login = bool(page.result.redirects) and bool(_LOGIN_PATH.search(urlsplit(page.result.page_url).path))
-    if redirected_to_login or (page.has_password_field() and wording.mentions(page.text, wording.LOGIN)):
+    if redirected_to_login or (short and page.has_password_field() and wording.mentions(page.text, wording.LOGIN)):
         return PageKind("interstitial", "login_required")
     consent_words = wording.mentions(page.text, wording.CONSENT)
     if short and (consent_words >= 2 or (consent_words and any(m in page.markup for m in _CONSENT_MANAGERS))):
@@ -202,6 +205,8 @@ def _behind_paywall(page: PageView, last_seen: Extraction, still: float) -> bool
     """The start of the article as last seen, then a subscription offer instead of the
     rest (the offer near where the article stops, or the page's own data saying it is not
     free): cut short, or mostly gone."""
+    if len(words(page.readable_text)) > SHORTER * len(words(last_seen.text)):
+        return False  # as long as the article was: another text, or the same one edited
     headlines = {last_seen.title, *last_seen.headlines.values()}
     paragraphs = [line for line in last_seen.text.splitlines() if len(words(line)) >= PARAGRAPH_WORDS and line not in headlines]
     if len(paragraphs) < 3:
@@ -215,11 +220,24 @@ def _behind_paywall(page: PageView, last_seen: Extraction, still: float) -> bool
         end += 1
     if end > len(shown) * CUT_SHORT:
         return False  # most of the article is there
-    offer = page.not_free() or bool(wording.mentions(page.after(paragraphs[end - 1]), wording.PAYWALL))
+    if _goes_on(page, last_seen, paragraphs[end - 1]):
+        return False  # new prose right where the article stops: rewritten, not hidden
+    offer = wording.mentions(page.after(paragraphs[start], paragraphs[end - 1]), wording.PAYWALL) > 0
     rest = shown[end:]
     tolerance = 0.5 if page.not_free() else 1 - CUT_SHORT  # captions and asides after the cut may stay
     cut_short = len(rest) >= 2 and sum(rest) <= max(1, len(rest) * tolerance)
     return offer and (cut_short or still < STILL_THE_ARTICLE)
+
+
+def _goes_on(page: PageView, last_seen: Extraction, last_shown: str) -> bool:
+    """Whether the text extracted goes on, after the last line shown, with a paragraph the
+    article as last seen did not have: the article rewritten, not hidden."""
+    lines = page.readable_text.splitlines()
+    if last_shown not in lines:
+        return False
+    seen = set(last_seen.text.splitlines())
+    following = lines[lines.index(last_shown) + 1:][:2]
+    return any(line not in seen and len(words(line)) >= 15 for line in following)
 
 
 def _gone(page: PageView) -> PageKind | None:

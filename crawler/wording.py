@@ -72,11 +72,19 @@ BOT_CHECK = (
 
 # Labels of advertisement slots and sponsor lines inside articles.
 AD_LABELS = (
-    "advertisement", "advertising", "sponsored", "sponsored content", "paid content", "partner content", "ad",
+    "advertisement", "advertising", "sponsored", "sponsored content", "paid content", "partner content",
     "publicidad", "anuncio", "patrocinado", "publicité", "sponsorisé", "annonce", "anzeige", "werbung", "gesponsert",
     "publicidade", "patrocinado", "pubblicità", "sponsorizzato", "reklam", "sponsorlu", "реклама", "спонсорский материал",
     "партнерский материал", "партнерський матеріал", "إعلان", "محتوى ممول", "تبلیغات", "פרסומת", "תוכן ממומן",
     "ကြော်ငြာ",
+)
+
+# The opening of a sponsor line: "Sponsored by Acme".
+SPONSOR = (
+    "sponsored by", "presented by", "in partnership with", "paid for by", "patrocinado por", "presentado por",
+    "sponsorisé par", "présenté par", "en partenariat avec", "präsentiert von", "gesponsert von",
+    "in zusammenarbeit mit", "apresentado por", "sponsorizzato da", "sponsorluğunda", "при поддержке", "спонсор",
+    "за підтримки", "برعاية", "بالشراكة مع", "با حمایت", "בחסות", "ပံ့ပိုးသူ",
 )
 
 # "Story continues below", "the article continues after the advertisement".
@@ -109,6 +117,21 @@ def mentions(text: str, words: tuple[str, ...]) -> int:
     return sum(1 for word in words if word in folded)
 
 
-def is_label(line: str, labels: tuple[str, ...] = AD_LABELS) -> bool:
-    """The whole line is one of the labels (with punctuation around it, in any case)."""
-    return fold(line).strip(" .:-–—|•·*()[]") in labels
+_LABELS = frozenset(AD_LABELS)
+_CONTINUES = re.compile("|".join(re.escape(stem) for stem in CONTINUES))
+
+
+def is_label(line: str) -> bool:
+    """The whole line is an advertisement or sponsor label (punctuation around it, any case)."""
+    return len(line) <= 40 and fold(line).strip(" .:-–—|•·*()[]") in _LABELS
+
+
+def is_sponsor_line(line: str) -> bool:
+    """A short line naming who paid: "Sponsored by Acme", "Präsentiert von ..."."""
+    folded = fold(line)
+    return len(folded.split()) <= 8 and folded.startswith(SPONSOR)
+
+
+def says_continues(line: str) -> bool:
+    """A short line saying the story continues below (past an advertisement)."""
+    return len(line) <= 100 and _CONTINUES.search(line.lower()) is not None

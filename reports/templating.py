@@ -10,6 +10,8 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from citewatch.model import reason_words
+
 
 @dataclass(frozen=True)
 class DiffLine:
@@ -70,5 +72,5 @@ environment = Environment(
 )
 environment.filters.update(
     diff_lines=diff_lines, hidden_lines=hidden_lines, when=when, day=day, md=markdown_text,
-    md_url=markdown_url, fence=fence, filename=filename,
+    md_url=markdown_url, fence=fence, filename=filename, reason=reason_words,
 )

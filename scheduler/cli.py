@@ -23,7 +23,7 @@ from rich.table import Table
 from citewatch.config import CONFIG_ENV_VAR, load_settings, parse_duration
 from citewatch.errors import BadInput, CitewatchError, RunFailed
 from citewatch.facade import Citewatch, LookupRun
-from citewatch.model import State
+from citewatch.model import State, reason_words
 from citewatch.reports.formats import ReportFormat
 from citewatch.storage.lock import RunLock
 from citewatch.version import __version__
@@ -158,7 +158,7 @@ def status(cw: Citewatch, as_json: bool, incident: str | None, state: str | None
         table.add_row(
             row.url,
             _state_markup(row.state),
-            row.reason or "",
+            reason_words(row.reason),
             str(row.http_status or ""),
             _short_time(row.last_checked),
             str(row.changes),
@@ -195,14 +195,14 @@ def diff(cw: Citewatch, url: str) -> None:
 def history(cw: Citewatch, url: str) -> None:
     """List the checks of URL, oldest first, with what each one found."""
     table = Table(header_style="bold")
-    for column in ("Checked", "Outcome", "HTTP", "Error", "Events"):
+    for column in ("Checked", "Outcome", "HTTP", "Judged", "Events"):
         table.add_column(column, overflow="fold")
     for entry in cw.history(url):
         table.add_row(
             _short_time(entry.checked_at),
             entry.outcome,
             str(entry.http_status or ""),
-            entry.error or "",
+            reason_words(entry.reason or entry.error),
             "; ".join(entry.events),
         )
     _console().print(table)

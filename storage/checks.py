@@ -18,6 +18,7 @@ from citewatch.model import (
     StoredSnapshot,
     Transition,
     WarcLocation,
+    reason_words,
 )
 from citewatch.times import from_iso, to_iso
 
@@ -157,6 +158,7 @@ def _check_row(result: FetchResult, warc: WarcLocation | None) -> dict[str, Any]
         "final_url": result.final_url,
         "redirects": json.dumps(result.redirects) if result.redirects else None,
         "error": result.error,
+        "reason": result.verdict.reason if result.verdict is not None else None,
         "error_detail": result.error_detail,
         "content_type": result.content_type,
         "elapsed": result.elapsed,
@@ -203,9 +205,9 @@ def _source_update(result: FetchResult, liveness: Liveness, next_check_at: datet
 def _liveness_summary(transition: Transition) -> str:
     liveness = transition.liveness
     return {
-        "dead": f"dead ({liveness.reason}) after {liveness.failure_count} failed checks",
+        "dead": f"dead: {reason_words(liveness.reason)}, after {liveness.failure_count} failed checks",
         "revived": "reachable again",
-        "blocked": f"blocked by the site ({liveness.reason})",
+        "blocked": f"blocked: {reason_words(liveness.reason)}",
         "moved": "moved permanently to the same article at a new address",
     }.get(transition.event or "", transition.event or "")
 

@@ -272,6 +272,12 @@ def m012_interstitials(db: Database) -> None:
     db["sources"].add_column("interstitials", int, not_null_default=0)
 
 
+@MIGRATIONS()
+def m013_reason_on_each_check(db: Database) -> None:
+    """What each check's page was judged to be, when not the article (paywall, removed, ...)."""
+    db["checks"].add_column("reason", str)
+
+
 def cited(sources: str = "sources") -> str:
     """The condition that the source row `sources` (a table name or alias) is cited by an
     incident: a source nobody cites any more keeps its history but is no longer checked,

@@ -19,6 +19,7 @@ class HistoryEntry:
     http_status: int | None
     error: str | None
     final_url: str | None
+    reason: str | None  # what the page was judged to be, when not the article
     events: list[str]  # "changed: 1 paragraph changed", "dead: ..."
 
 
@@ -43,7 +44,7 @@ def source_history(db: Database, source_id: int) -> list[HistoryEntry]:
     ):
         events.setdefault(check_id, []).append(f"{kind}: {summary}" if summary else kind)
     rows = db.execute(
-        "SELECT id, checked_at, outcome, http_status, error, final_url FROM checks WHERE source_id = ? ORDER BY id",
+        "SELECT id, checked_at, outcome, http_status, error, final_url, reason FROM checks WHERE source_id = ? ORDER BY id",
         [source_id],
     )
     return [HistoryEntry(*row[1:], events.get(row[0], [])) for row in rows]

@@ -95,7 +95,7 @@ def test_html_incident_page(config_file, tmp_path, site):
 def test_markdown_ready_to_paste(config_file, tmp_path, site):
     out = report(config_file, tmp_path, "md")
     page = (out / "incidents" / "strike-on-clinic.md").read_text()
-    assert "| **dead** | http_404 |" in page
+    assert "| **dead** | the page is not found \\(http\\_404\\) |" in page
     assert "## Replacements for dead citations" in page and "<https://web.archive.org/web/20260104000000/gone>" in page
     assert "```diff" in page and "+The same memo rescinds the humanitarian demining programme, which had provided more than $4 billion" in page
     assert "<script>" not in page and "\\<script\\>" in page and "\\[click\\]\\(javascript" in page

@@ -1,0 +1,173 @@
+"""Is this still the article we cited? Each kind of page that stands in for an article, on
+a small fixture of its own (the corpus benchmarks cover the real pages)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from helpers import ARTICLE, Checker
+from webserver import Page
+
+PARAGRAPHS = re.findall(r"<p>.*?</p>", ARTICLE)
+
+
+def site_page(main: str, title: str = "The Example Times", head: str = "") -> str:
+    """A page of the article's own site: its header and footer around `main`."""
+    return (f"<!DOCTYPE html><html><head><title>{title}</title>{head}</head><body><header><nav><a href='/'>Home</a> | "
+            f"<a href='/world'>World</a></nav></header><main>{main}</main><footer>© The Example Times</footer></body></html>")
+
+
+CONSENT_WALLS = {
+    "en": site_page("<div class='q7x' role='dialog'><h2>We value your privacy</h2><p>We use cookies to store and access "
+                    "information on your device.</p><button>Accept all</button></div>"),
+    "de": site_page("<div class='zz1'><h2>Datenschutz-Einstellungen</h2><p>Wir verwenden Cookies. Mit „Alle akzeptieren“ "
+                    "willigen Sie ein.</p><button>Alle akzeptieren</button></div>"),
+    "ar": site_page("<div><h2>نحن نحترم خصوصيتك</h2><p>نستخدم ملفات تعريف الارتباط لتحسين تجربتك.</p><button>قبول الكل</button></div>"),
+}
+BOT_CHECK = site_page("<p>Підтвердіть, що ви не робот.</p><div class='cf-turnstile' data-sitekey='0x4AAA'></div>")
+LOGIN_PAGE = site_page("<h1>Inicia sesión para seguir leyendo</h1><form><input type='email'><input type='password'></form>")
+PAYWALLED = re.sub(
+    r"(<p>.*?</p>\s*<p>.*?</p>)(.*)</article>",
+    r"\1<div class='k2'><h3>Subscribe to continue reading</h3><p>You have reached your limit of free articles.</p></div></article>",
+    ARTICLE, count=1, flags=re.S)
+REMOVAL_NOTICES = {
+    "fr": site_page("<article><h1>Cet article n'est plus disponible.</h1></article>"),
+    "ru": site_page("<article><h1>Материал был удалён по требованию правообладателя.</h1></article>"),
+    "he": site_page("<article><h1>הכתבה אינה זמינה עוד.</h1></article>"),
+    "my": site_page("<article><h1>ဤဆောင်းပါးကို မရရှိနိုင်တော့ပါ။</h1></article>"),
+    "en": site_page("<article><h1>Sorry</h1><p>This content has been removed at the request of the publisher.</p></article>"),
+}
+LISTING = site_page("<h1>Search results</h1><ul>" + "".join(
+    f"<li><a href='/story/{n}'>Headline number {n} about something else entirely</a></li>" for n in range(12)) + "</ul>")
+
+
+@pytest.fixture
+def checker(config_file, tmp_path):
+    config_file.write_text(config_file.read_text() + "[dead]\nfailures = 3\nmin_days = 2\n")
+    return Checker(config_file, tmp_path)
+
+
+def check_days(checker, days: int) -> None:
+    for _ in range(days):
+        checker.check(after=timedelta(days=1))
+
+
+def assert_quiet(checker, url):
+    assert [kind for kind, _ in checker.events(url) if kind in ("changed", "dead")] == []
+
+
+WALLS = [(f"consent ({language})", page, "consent") for language, page in CONSENT_WALLS.items()] + [
+    ("bot check answered 200 (uk)", BOT_CHECK, "bot_challenge"),
+    ("paywall", PAYWALLED, "paywall"),
+]
+
+
+@pytest.mark.parametrize("name, wall, reason", WALLS, ids=[wall[0] for wall in WALLS])
+def test_a_wall_that_persists_blocks_and_is_never_a_change_or_a_death(checker, web, name, wall, reason):
+    web.pages["/a"] = Page(ARTICLE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    web.pages["/a"] = Page(wall)
+    check_days(checker, 2)
+    assert checker.status(web.url("/a"))["state"] == "ok"  # not yet: walls come and go
+    check_days(checker, 2)
+    status = checker.status(web.url("/a"))
+    assert (status["state"], status["reason"]) == ("blocked", reason)
+    assert status["changes"] == 0
+    assert_quiet(checker, web.url("/a"))
+    assert [kind for kind, _ in checker.events(web.url("/a"))] == ["blocked"]
+
+
+@pytest.mark.parametrize("name, wall, reason", WALLS, ids=[wall[0] for wall in WALLS])
+def test_a_wall_that_comes_and_goes_leaves_the_source_ok_and_quiet(checker, web, name, wall, reason):
+    web.pages["/a"] = Page(ARTICLE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    for day in range(6):
+        web.pages["/a"] = Page(wall if day % 2 == 0 else ARTICLE)
+        check_days(checker, 1)
+        assert checker.status(web.url("/a"))["state"] == "ok"
+    assert checker.events(web.url("/a")) == []
+    snapshot = checker.source(web.url("/a"))
+    assert snapshot["etag"] is None and snapshot["reason"] is None
+
+
+def test_a_sign_in_wall_reached_by_a_redirect_blocks(checker, web):
+    web.pages["/a"] = Page(ARTICLE)
+    web.pages["/account/login"] = Page(LOGIN_PAGE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    web.pages["/a"] = Page(status=302, headers={"Location": "/account/login"})
+    check_days(checker, 3)
+    status = checker.status(web.url("/a"))
+    assert (status["state"], status["reason"]) == ("blocked", "login_required")
+    assert_quiet(checker, web.url("/a"))
+
+
+@pytest.mark.parametrize("language", list(REMOVAL_NOTICES))
+def test_a_removal_notice_in_the_site_template_is_dead(checker, web, language):
+    web.pages["/a"] = Page(ARTICLE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    web.pages["/a"] = Page(REMOVAL_NOTICES[language])  # made-up paths get a real 404: the probe tells nothing
+    check_days(checker, 3)
+    status = checker.status(web.url("/a"))
+    assert (status["state"], status["reason"]) == ("dead", "removed")
+    assert status["changes"] == 0
+
+
+def test_a_redirect_to_search_results_is_dead(checker, web):
+    web.pages["/a"] = Page(ARTICLE)
+    web.pages["/search?q=landmines"] = Page(LISTING)
+    checker.cite(web.url("/a"))
+    checker.check()
+    web.pages["/a"] = Page(status=301, headers={"Location": "/search?q=landmines"})
+    check_days(checker, 3)
+    status = checker.status(web.url("/a"))
+    assert (status["state"], status["reason"]) == ("dead", "redirect_to_listing")
+
+
+def test_an_article_about_walls_and_removals_is_still_the_article(checker, web):
+    web.pages["/a"] = Page(ARTICLE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    mention = ("<p>The ministry said the report 'is no longer available' and asked readers to subscribe, sign in and "
+               "accept all cookies before they could read it again.</p>")
+    web.pages["/a"] = Page(ARTICLE.replace("</h1>", "</h1>" + mention, 1))
+    check_days(checker, 3)
+    status = checker.status(web.url("/a"))
+    assert (status["state"], status["changes"]) == ("ok", 1)  # an edit, nothing else
+
+
+def test_the_same_article_at_a_new_address_in_a_new_template_is_moved_without_an_alert(checker, web):
+    web.pages["/a"] = Page(ARTICLE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    new_template = (ARTICLE.replace("| The Example Times", "— Example Times Online")
+                    .replace("<main>", "<div class='x9f'><main class='m3k'>").replace("</main>", "</main></div>"))
+    web.pages["/2025/landmines"] = Page(new_template)
+    web.pages["/a"] = Page(status=301, headers={"Location": "/2025/landmines"})
+    check_days(checker, 1)
+    status = checker.status(web.url("/a"))
+    assert (status["state"], status["changes"]) == ("moved", 0)
+
+
+BOXES = {
+    "ad slot (de)": "<div class='r8'><span>Anzeige</span><div class='t2'><a href='https://ads.example/1'>Nordlicht Bank: "
+                    "open an account in minutes</a></div></div><p class='s1'>Präsentiert von Nordlicht Bank</p>",
+    "continues below (fr)": "<p class='u5'>La suite après la publicité</p>",
+    "newsletter (es)": "<div class='w3'><p>Recibe nuestro boletín cada mañana</p><form><input type='email' name='email'>"
+                       "<button>Suscríbete</button></form></div>",
+    "related (ru)": "<div class='v0'><h3>Читайте также</h3><ul><li><a href='/r1'>Storm warning for the coast</a></li>"
+                    "<li><a href='/r2'>Rail strike called off</a></li></ul></div>",
+}
+
+
+@pytest.mark.parametrize("name", list(BOXES))
+def test_boxes_inside_the_article_are_not_a_change(checker, web, name):
+    web.pages["/a"] = Page(ARTICLE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    web.pages["/a"] = Page(ARTICLE.replace(PARAGRAPHS[1], PARAGRAPHS[1] + BOXES[name], 1))
+    check_days(checker, 1)
+    assert checker.status(web.url("/a"))["changes"] == 0
