@@ -69,6 +69,7 @@ class Kind:
     lenient: bool = False  # served by the site that answers 200 to unknown paths
     network: str | None = None  # "dns" or "refused": a URL that cannot be reached
     applies: Callable[[CorpusPage], bool] = lambda page: True  # False: the page cannot have this variant
+    edits: bool = False  # the article is really edited: a change alert is right
 
     @property
     def dies(self) -> bool:
@@ -97,7 +98,7 @@ def _cuttable(page: CorpusPage) -> bool:
 
 KINDS = [
     Kind("untouched", "ok", lambda day, page, s: page.html),
-    Kind("edited", "ok", _from_day_one(lambda page, s: page.html.replace("</p>", " (Updated.)</p>", 1))),
+    Kind("edited", "ok", _from_day_one(lambda page, s: page.html.replace("</p>", " (Updated.)</p>", 1)), edits=True),
     Kind("bot challenge (403)", "blocked/bot_challenge", _from_day_one(lambda page, s: (403, {}, CHALLENGE))),
     Kind("rate limited (429)", "blocked/rate_limited", _from_day_one(lambda page, s: (429, {"Retry-After": "3600"}, "Slow down"))),
     Kind("one-off 503", "ok", lambda day, page, s: (503, {}, "<h1>Service Unavailable</h1>") if day == 2 else page.html),
@@ -112,7 +113,7 @@ KINDS = [
     Kind("bot check answered 200", "blocked/bot_challenge", _from_day_one(lambda page, s: standins.bot_check(page.html, s.number))),
     Kind("article about walls", "ok", _from_day_one(lambda page, s: page.html.replace(
         "</p>", "</p><p>The ministry said the report 'is no longer available' and asked readers to subscribe, sign in "
-        "and accept all cookies before they could read it.</p>", 1))),
+        "and accept all cookies before they could read it.</p>", 1)), edits=True),
     Kind("moved and redesigned", "moved", _from_day_one(lambda page, s: (301, {"Location": s.path + "-moved"}, ""))),
     Kind("404", "dead/http_404", _from_day_one(lambda page, s: (404, {}, "<h1>Not found</h1>"))),
     Kind("410", "dead/http_410", _from_day_one(lambda page, s: (410, {}, "<h1>Gone</h1>"))),
@@ -197,27 +198,30 @@ def main() -> None:
             cw.check(all=True)
         elapsed = time.perf_counter() - started
         states = {row.url: row.state + (f"/{row.reason}" if row.reason else "") for row in cw.status()}
+        changed = {row.url: row.changes for row in cw.status()}
     strict.close()
     lenient.close()
-    report(scenarios, {s.path: states[urls[s.path]] for s in scenarios}, len(pages), elapsed)
+    report(scenarios, {s.path: states[urls[s.path]] for s in scenarios}, {s.path: changed[urls[s.path]] for s in scenarios},
+           len(pages), elapsed)
 
 
-def report(scenarios: list[Scenario], final: dict[str, str], pages: int, elapsed: float) -> None:
+def report(scenarios: list[Scenario], final: dict[str, str], changes: dict[str, int], pages: int, elapsed: float) -> None:
     print(f"liveness accuracy over {pages} real pages, {len(scenarios)} sources, 5 checks over 4 days in {elapsed:.0f} s\n")
-    print(f"{'scenario':26} {'should be':26} {'right':>9}  final states")
+    print(f"{'scenario':26} {'should be':26} {'right':>9}  {'false alerts':>12}  final states")
     right_kinds = 0
     for kind in KINDS:
         finals = [final[s.path] for s in scenarios if s.kind is kind]
         right = sum(1 for state in finals if state.startswith(kind.expect))
-        right_kinds += right == len(finals)
+        alerts = 0 if kind.edits else sum(1 for s in scenarios if s.kind is kind and changes[s.path])
+        right_kinds += right == len(finals) and not alerts
         shown = ", ".join(f"{state} x{n}" for state, n in Counter(finals).most_common())
-        print(f"{kind.name:26} {kind.expect:26} {right:>4}/{len(finals):<4}  {shown}")
+        print(f"{kind.name:26} {kind.expect:26} {right:>4}/{len(finals):<4}  {alerts:>12}  {shown}")
     dead = [s for s in scenarios if final[s.path].startswith("dead")]
     true_dead = [s for s in dead if s.kind.dies]
     should_die = [s for s in scenarios if s.kind.dies]
     precision = len(true_dead) / len(dead) if dead else 1.0
     recall = len(true_dead) / len(should_die) if should_die else 1.0
-    print(f"\nkinds with every source as expected: {right_kinds} of {len(KINDS)}")
+    print(f"\nkinds with every source as expected and no false change alert: {right_kinds} of {len(KINDS)}")
     print(f"dead: precision {precision:.1%}, recall {recall:.1%}; false deaths {len(dead) - len(true_dead)}"
           "  (target: recall 100%, false deaths 0)")
 

@@ -37,6 +37,7 @@ LINK_LIST_SHARE = 0.8  # of a paragraph's text in links, beyond which it is a te
 
 BOX_WORDS = 60  # a sign-up box, an ad slot or a "continues below" line is short
 LABELLED_SLOT_WORDS = 30  # an ad slot: its label and the advertisement
+BOX_NEIGHBOUR_WORDS = 12  # a box's container holds little else (a button, a heading), or it is not the box
 
 
 def prepare_tree(tree: HtmlElement) -> None:
@@ -79,10 +80,14 @@ def _inline_boxes(tree: HtmlElement) -> Iterator[HtmlElement]:
 
 
 def _small_container(element: HtmlElement, words: int = BOX_WORDS) -> HtmlElement:
-    """The largest ancestor of `element` that is still a small box (never a paragraph)."""
+    """The largest ancestor of `element` that is still a small box of its own: never one
+    that also holds other text, such as a paragraph of the article wrapped with it."""
     box = element
     parent = element.getparent()
-    while parent is not None and parent.tag not in ("body", "article", "main", "p") and len(_words(parent)) <= words:
+    while parent is not None and parent.tag not in ("body", "article", "main", "p"):
+        size, own = len(_words(parent)), len(_words(box))
+        if size > words or size - own > BOX_NEIGHBOUR_WORDS:
+            break
         box, parent = parent, parent.getparent()
     return box
 
