@@ -199,7 +199,7 @@ def redesign(tree: lxml.html.HtmlElement, rng: random.Random) -> None:
         body.append(lxml.html.fragment_fromstring(f"<footer class='{_token(rng)}'>© The new site</footer>"))
     title = tree.find(".//title")
     if title is not None and title.text:
-        title.text = re.split(r"\s[|\-–—:]\s", title.text)[0] + " — The New Site"
+        title.text = re.split(r"\s[|\-–—]\s(?!.*\s[|\-–—]\s)", title.text)[0] + " — The New Site"  # the site's name replaced
 
 
 def redesigned(html: str, number: int) -> str:

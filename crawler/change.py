@@ -20,7 +20,10 @@ def has_changed(before: Extraction, after: Extraction, volatile: Iterable[str] =
     volatile = list(volatile)
     if _keys(_header(before)) != _keys(_header(after)):
         return True
-    return _flat(noise.meaningful_lines(before.text, volatile)) != _flat(noise.meaningful_lines(after.text, volatile))
+    old_lines, new_lines = noise.meaningful_lines(before.text, volatile), noise.meaningful_lines(after.text, volatile)
+    if _flat(old_lines) == _flat(new_lines):
+        return False
+    return not _only_furniture(difflib.SequenceMatcher(None, _keys(old_lines), _keys(new_lines), autojunk=False), old_lines, new_lines)
 
 
 def describe_change(
@@ -37,6 +40,9 @@ def describe_change(
     old_keys, new_keys = _keys(old_lines), _keys(new_lines)
     if not title_changed and "".join(old_keys) == "".join(new_keys):
         return None
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+    if not title_changed and _only_furniture(matcher, old_lines, new_lines):
+        return None
     diff = "".join(
         difflib.unified_diff(
             [*(line + "\n" for line in old_header), "\n", *(line + "\n" for line in old_lines)],
@@ -46,13 +52,43 @@ def describe_change(
             n=1,
         )
     )
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
     return Change(
         summary=_summary(matcher, title_changed),
         diff=diff,
         similarity=round(matcher.ratio(), 4),
         title_changed=title_changed,
     )
+
+
+_SENTENCE_END = re.compile(r"[.!?…。؟।][\"'”»)\]]*$")
+PROSE_WORDS = 12  # a line this long is prose, whatever its punctuation
+UNLIKE = 0.5  # two lines sharing less than this are one swapped for another, not one edited
+
+
+def is_furniture(line: str) -> bool:
+    """A line that is not a sentence of the article: a byline, a date, a credit, a menu
+    item, a button's word, a copyright line. A new template brings such lines."""
+    count = len(line.split())
+    if count >= PROSE_WORDS:
+        return "©" in line and count < 2 * PROSE_WORDS
+    return count < 4 or "©" in line or not _SENTENCE_END.search(line.strip())
+
+
+def _only_furniture(matcher: difflib.SequenceMatcher, old_lines: list[str], new_lines: list[str]) -> bool:
+    """Whether every difference is furniture added, or furniture swapped for other
+    furniture (an edited heading still differs: it keeps most of its words). A line taken
+    away always counts: the article may have lost a short paragraph."""
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "delete":
+            return False
+        old, new = old_lines[i1:i2], new_lines[j1:j2]
+        if not all(is_furniture(line) for line in old + new):
+            return False
+        if tag == "replace" and difflib.SequenceMatcher(None, " ".join(old), " ".join(new)).ratio() >= UNLIKE:
+            return False
+    return True
 
 
 _SITE_NAME_SEPARATOR = re.compile(r"\s+[|\-–—:·•]\s+|\s+::\s+")

@@ -7,6 +7,7 @@ import pytest
 
 from citewatch.config import DeadSettings, PluginSettings, settings_from_dict
 from citewatch.crawler import judges
+from citewatch.crawler.change import describe_change, has_changed, headline_of, is_furniture
 from citewatch.crawler.liveness import advance
 from citewatch.crawler.noise import Noise, Signature, Teaser, Widget, Wordless
 from citewatch.crawler.revisit import ContentAge, next_check_at
@@ -198,3 +199,45 @@ INTERVALS = [
                          ids=[case[0] for case in INTERVALS])
 def test_revisit_interval(state, verdict, age, failure_count, expected):
     assert interval(state, verdict, age, failure_count) == expected
+
+
+# line, furniture (a line a new template brings, not a sentence of the article)
+FURNITURE = [
+    ("November 19, 2019", True),
+    ("Photo: Hau Dinh, AP", True),
+    ("Chris Davies - Nov 19, 2019, 10:31 pm CST", True),
+    ("© 2005-2019 SlashGear, All Rights Reserved.", True),
+    ("Close", True),
+    ("The memo rescinds the humanitarian demining programme.", False),
+    ('"It was terrifying," she said.', False),
+    ("Viver uma verdadeira experiência amorosa é um dos maiores prazeres da vida sem ponto final", False),
+]
+
+
+@pytest.mark.parametrize("line, furniture", FURNITURE)
+def test_template_furniture(line, furniture):
+    assert is_furniture(line) is furniture
+
+
+ARTICLE_LINES = "The memo rescinds the humanitarian demining programme.\nHumanitarian groups said civilians are at risk."
+
+
+@pytest.mark.parametrize("after, changed", [
+    ("By Jane Reporter\nNovember 19, 2019\n" + ARTICLE_LINES + "\nClose", False),  # a template's furniture added
+    (ARTICLE_LINES.replace("civilians", "children"), True),  # one word
+    (ARTICLE_LINES.splitlines()[0], True),  # a paragraph removed
+    (ARTICLE_LINES + "\nThe ministry denied it.", True),  # a short sentence added
+])
+def test_furniture_added_is_no_change_but_every_edit_is(after, changed):
+    before = Extraction(ARTICLE_LINES, title="Demining cut")
+    assert (describe_change(before, Extraction(after, title="Demining cut")) is not None) is changed
+    assert has_changed(before, Extraction(after, title="Demining cut")) is changed
+
+
+@pytest.mark.parametrize("title, headline", [
+    ("Demining programme cut | The Example Times", "Demining programme cut"),
+    ("The Example Times - Demining programme cut as landmine policy reversed", "Demining programme cut as landmine policy reversed"),
+    ("Demining programme cut", "Demining programme cut"),
+])
+def test_headline_of_a_page_title(title, headline):
+    assert headline_of(title) == headline
