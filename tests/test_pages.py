@@ -52,6 +52,18 @@ def check_days(checker, days: int) -> None:
         checker.check(after=timedelta(days=1))
 
 
+def cited_then(checker, web, answer: Page, days: int, pages: dict | None = None) -> dict:
+    """The article cited and checked, then `answer` in its place for `days` daily checks
+    (other paths of the site set from `pages`); the source's status at the end."""
+    web.pages["/a"] = Page(ARTICLE)
+    web.pages.update(pages or {})
+    checker.cite(web.url("/a"))
+    checker.check()
+    web.pages["/a"] = answer
+    check_days(checker, days)
+    return checker.status(web.url("/a"))
+
+
 def assert_quiet(checker, url):
     assert [kind for kind, _ in checker.events(url) if kind in ("changed", "dead")] == []
 
@@ -64,12 +76,7 @@ WALLS = [(f"consent ({language})", page, "consent") for language, page in CONSEN
 
 @pytest.mark.parametrize("name, wall, reason", WALLS, ids=[wall[0] for wall in WALLS])
 def test_a_wall_that_persists_blocks_and_is_never_a_change_or_a_death(checker, web, name, wall, reason):
-    web.pages["/a"] = Page(ARTICLE)
-    checker.cite(web.url("/a"))
-    checker.check()
-    web.pages["/a"] = Page(wall)
-    check_days(checker, 2)
-    assert checker.status(web.url("/a"))["state"] == "ok"  # not yet: walls come and go
+    assert cited_then(checker, web, Page(wall), 2)["state"] == "ok"  # not yet: walls come and go
     check_days(checker, 2)
     status = checker.status(web.url("/a"))
     assert (status["state"], status["reason"]) == ("blocked", reason)
@@ -93,62 +100,37 @@ def test_a_wall_that_comes_and_goes_leaves_the_source_ok_and_quiet(checker, web,
 
 
 def test_a_sign_in_wall_reached_by_a_redirect_blocks(checker, web):
-    web.pages["/a"] = Page(ARTICLE)
-    web.pages["/account/login"] = Page(LOGIN_PAGE)
-    checker.cite(web.url("/a"))
-    checker.check()
-    web.pages["/a"] = Page(status=302, headers={"Location": "/account/login"})
-    check_days(checker, 3)
-    status = checker.status(web.url("/a"))
+    redirect = Page(status=302, headers={"Location": "/account/login"})
+    status = cited_then(checker, web, redirect, 3, {"/account/login": Page(LOGIN_PAGE)})
     assert (status["state"], status["reason"]) == ("blocked", "login_required")
     assert_quiet(checker, web.url("/a"))
 
 
 @pytest.mark.parametrize("language", list(REMOVAL_NOTICES))
 def test_a_removal_notice_in_the_site_template_is_dead(checker, web, language):
-    web.pages["/a"] = Page(ARTICLE)
-    checker.cite(web.url("/a"))
-    checker.check()
-    web.pages["/a"] = Page(REMOVAL_NOTICES[language])  # made-up paths get a real 404: the probe tells nothing
-    check_days(checker, 3)
-    status = checker.status(web.url("/a"))
+    status = cited_then(checker, web, Page(REMOVAL_NOTICES[language]), 3)  # made-up paths get a real 404: no probe
     assert (status["state"], status["reason"]) == ("dead", "removed")
     assert status["changes"] == 0
 
 
 def test_a_redirect_to_search_results_is_dead(checker, web):
-    web.pages["/a"] = Page(ARTICLE)
-    web.pages["/search?q=landmines"] = Page(LISTING)
-    checker.cite(web.url("/a"))
-    checker.check()
-    web.pages["/a"] = Page(status=301, headers={"Location": "/search?q=landmines"})
-    check_days(checker, 3)
-    status = checker.status(web.url("/a"))
+    redirect = Page(status=301, headers={"Location": "/search?q=landmines"})
+    status = cited_then(checker, web, redirect, 3, {"/search?q=landmines": Page(LISTING)})
     assert (status["state"], status["reason"]) == ("dead", "redirect_to_listing")
 
 
 def test_an_article_about_walls_and_removals_is_still_the_article(checker, web):
-    web.pages["/a"] = Page(ARTICLE)
-    checker.cite(web.url("/a"))
-    checker.check()
     mention = ("<p>The ministry said the report 'is no longer available' and asked readers to subscribe, sign in and "
                "accept all cookies before they could read it again.</p>")
-    web.pages["/a"] = Page(ARTICLE.replace("</h1>", "</h1>" + mention, 1))
-    check_days(checker, 3)
-    status = checker.status(web.url("/a"))
+    status = cited_then(checker, web, Page(ARTICLE.replace("</h1>", "</h1>" + mention, 1)), 3)
     assert (status["state"], status["changes"]) == ("ok", 1)  # an edit, nothing else
 
 
 def test_the_same_article_at_a_new_address_in_a_new_template_is_moved_without_an_alert(checker, web):
-    web.pages["/a"] = Page(ARTICLE)
-    checker.cite(web.url("/a"))
-    checker.check()
     new_template = (ARTICLE.replace("| The Example Times", "— Example Times Online")
                     .replace("<main>", "<div class='x9f'><main class='m3k'>").replace("</main>", "</main></div>"))
-    web.pages["/2025/landmines"] = Page(new_template)
-    web.pages["/a"] = Page(status=301, headers={"Location": "/2025/landmines"})
-    check_days(checker, 1)
-    status = checker.status(web.url("/a"))
+    redirect = Page(status=301, headers={"Location": "/2025/landmines"})
+    status = cited_then(checker, web, redirect, 1, {"/2025/landmines": Page(new_template)})
     assert (status["state"], status["changes"]) == ("moved", 0)
 
 
@@ -165,9 +147,5 @@ BOXES = {
 
 @pytest.mark.parametrize("name", list(BOXES))
 def test_boxes_inside_the_article_are_not_a_change(checker, web, name):
-    web.pages["/a"] = Page(ARTICLE)
-    checker.cite(web.url("/a"))
-    checker.check()
-    web.pages["/a"] = Page(ARTICLE.replace(PARAGRAPHS[1], PARAGRAPHS[1] + BOXES[name], 1))
-    check_days(checker, 1)
-    assert checker.status(web.url("/a"))["changes"] == 0
+    status = cited_then(checker, web, Page(ARTICLE.replace(PARAGRAPHS[1], PARAGRAPHS[1] + BOXES[name], 1)), 1)
+    assert status["changes"] == 0
