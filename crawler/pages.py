@@ -27,6 +27,7 @@ from . import wording
 from .text import normalize_text
 
 STILL_THE_ARTICLE = 0.5  # share of the article's words last seen that must still be there
+ALL_THERE = 0.95  # below this share something is missing, and a paywall is looked for
 FIRST_SIGHT_WORDS = 120  # with nothing seen before, only pages this short are judged
 NOTICE_WORDS = 250  # removal notices, walls and bot checks say little
 CUT_SHORT = 0.7  # a paywall shows at most this share of the article's paragraphs
@@ -177,7 +178,7 @@ def kind_of_page(result: FetchResult) -> PageKind | None:
         still = coverage(last_seen.text, page.readable_text + "\n" + (page.extraction.title or ""))
         if still < STILL_THE_ARTICLE and page.result.redirects and _listing_address(page.result):
             return PageKind("failure", "redirect_to_listing")
-        if still < 0.95 and _behind_paywall(page, last_seen, still):
+        if still < ALL_THERE and _behind_paywall(page, last_seen, still):
             return PageKind("interstitial", "paywall")
         if still >= STILL_THE_ARTICLE:
             return None
