@@ -274,7 +274,7 @@ class Citewatch:
             cycle = CycleReport(self.check(on_checked=on_checked, on_start=on_start))
             cycle.wayback = self.archive(max_seconds=WAYBACK_BUDGET_SECONDS)
             now, schedule = self.clock(), self.settings.schedule
-            if active_notifiers(self.settings) and jobs.is_due(self.db, "digest", schedule.digest, now):
+            if self.settings.notifies and jobs.is_due(self.db, "digest", schedule.digest, now):
                 cycle.alerts = self.send_digest()
             if schedule.report is not None and jobs.is_due(self.db, "report", schedule.report, now):
                 cycle.report = self.write_scheduled_report()

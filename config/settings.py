@@ -322,6 +322,11 @@ class Settings:
     noise: PluginSettings = field(default_factory=PluginSettings)  # noise rules (crawler/noise.py)
     notify: tuple[NotifierSettings, ...] = field(default=(), metadata={"parse": _notifiers})  # besides email
 
+    @property
+    def notifies(self) -> bool:
+        """Whether any notifier is set to carry the digest (email, or a [[notify]] table)."""
+        return self.email.enabled or bool(self.notify)
+
 
 def _build_section(section_cls: type, name: str, values: Any) -> Any:
     if not isinstance(values, dict):

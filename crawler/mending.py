@@ -32,7 +32,7 @@ _OUTSIDE_ARTICLE = {"nav", "header", "footer", "aside", "form", "figcaption"}
 # A container is the article's when this many of its paragraphs were extracted: one alone
 # can be a coincidence (a caption repeating the lede).
 MIN_EXTRACTED_IN_CONTAINER = 2
-LINK_LIST_SHARE = 0.8  # of a paragraph's text in links, beyond which it is a teaser
+LINK_LIST_SHARE = 0.8  # of a paragraph's or a list's text in links, beyond which it is teasers
 
 
 BOX_WORDS = 60  # a sign-up box, an ad slot or a "continues below" line is short
@@ -61,7 +61,7 @@ def _inline_boxes(tree: HtmlElement) -> Iterator[HtmlElement]:
         yield _small_container(field)
     for listing in tree.xpath("//ul | //ol"):
         items = listing.findall("li")
-        if len(items) >= 2 and all(item.find(".//a") is not None for item in items) and _link_share(listing) >= LINK_LIST_SHARE:
+        if len(items) >= 2 and all(item.find(".//a") is not None for item in items) and link_share(listing) >= LINK_LIST_SHARE:
             heading = listing.getprevious()
             if heading is not None and heading.tag in ("h2", "h3", "h4", "h5", "p", "strong") and len(_words(heading)) <= 6:
                 yield heading  # its "Related coverage" title
@@ -96,9 +96,10 @@ def _words(element: HtmlElement) -> list[str]:
     return element.text_content().split()
 
 
-def _link_share(element: HtmlElement) -> float:
-    total = len(" ".join(_words(element)))
-    linked = sum(len(" ".join(anchor.text_content().split())) for anchor in element.iter("a"))
+def link_share(element: HtmlElement) -> float:
+    """The share of an element's text (white space aside) that sits in its links."""
+    total = len(_key(element.text_content()))
+    linked = sum(len(_key(anchor.text_content())) for anchor in element.iter("a"))
     return linked / total if total else 0.0
 
 
@@ -114,7 +115,7 @@ def restore_left_out_paragraphs(tree: HtmlElement, text: str) -> str:
     inserts: dict[int, list[str]] = {}
     position = -1  # the line of the last extracted paragraph seen, in page order
     for paragraph, key in paragraphs:
-        if not key or _container(paragraph) not in article or _is_link_list(paragraph, key):
+        if not key or _container(paragraph) not in article or link_share(paragraph) >= LINK_LIST_SHARE:
             continue
         if key not in flat:
             inserts.setdefault(position, []).append(" ".join(paragraph.text_content().split()))
@@ -138,12 +139,6 @@ def _container(paragraph: HtmlElement) -> tuple[str, str]:
     """Containers of the same template (tag and class) count as one: a body split in parts."""
     parent = paragraph.getparent()
     return (parent.tag, parent.get("class") or "") if parent is not None else ("", "")
-
-
-def _is_link_list(paragraph: HtmlElement, key: str) -> bool:
-    """A paragraph that is mostly links: "related" teasers, not article text."""
-    linked = sum(len(_key(link.text_content())) for link in paragraph.iter("a"))
-    return linked >= LINK_LIST_SHARE * len(key)
 
 
 def _line_holding(keys: list[str], key: str, after: int) -> int | None:

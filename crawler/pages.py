@@ -24,12 +24,14 @@ from lxml import etree
 from citewatch.model import Extraction, FetchResult
 
 from . import wording
+from .mending import link_share
 from .text import normalize_text
 
 STILL_THE_ARTICLE = 0.5  # share of the article's words last seen that must still be there
 ALL_THERE = 0.95  # below this share something is missing, and a paywall is looked for
 FIRST_SIGHT_WORDS = 120  # with nothing seen before, only pages this short are judged
 NOTICE_WORDS = 250  # removal notices, walls and bot checks say little
+LISTING_LINKS = 0.5  # a page redirected to, with this share of its text in links, lists other articles
 CUT_SHORT = 0.7  # a paywall shows at most this share of the article's paragraphs
 SHORTER = 0.7  # a page behind a paywall shows at most this share of the article's words
 PARAGRAPH_WORDS = 8  # lines this long are the article's paragraphs, not captions or teasers
@@ -92,8 +94,10 @@ class PageView:
 
     @cached_property
     def text(self) -> str:
+        """What a reader sees: the headlines and the page's visible text (never a copy of
+        the article hidden in the page's metadata)."""
         headlines = " ".join(self.extraction.headlines.values())
-        return normalize_text(f"{self.extraction.title or ''}\n{headlines}\n{self.extraction.text}\n{self.visible_text}")
+        return normalize_text(f"{self.extraction.title or ''}\n{headlines}\n{self.visible_text}")
 
     @cached_property
     def readable_text(self) -> str:
@@ -154,15 +158,6 @@ class PageView:
     def not_free(self) -> bool:
         """The page's structured data says the article is not free to read."""
         return bool(re.search(r'"isaccessibleforfree"\s*:\s*"?false', self.markup))
-
-    def link_share(self) -> float:
-        """The share of the page's text that sits in links (a listing is mostly links)."""
-        if self.tree is None:
-            return 0.0
-        body = self.tree.find("body")
-        total = len(" ".join((body if body is not None else self.tree).text_content().split()))
-        linked = sum(len(" ".join(anchor.text_content().split())) for anchor in self.tree.iter("a"))
-        return linked / total if total else 0.0
 
 
 def _phrase(sequence: list[str]) -> re.Pattern[str]:
@@ -244,7 +239,7 @@ def _goes_on(page: PageView, last_seen: Extraction, last_shown: str) -> bool:
 def _gone(page: PageView) -> PageKind | None:
     if page.word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.REMOVED):
         return PageKind("failure", "removed")
-    if page.result.redirects and (_listing_address(page.result) or page.link_share() >= 0.5):
+    if page.result.redirects and (_listing_address(page.result) or (page.tree is not None and link_share(page.tree) >= LISTING_LINKS)):
         return PageKind("failure", "redirect_to_listing")
     return None
 

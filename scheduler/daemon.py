@@ -85,7 +85,7 @@ def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: Crawl
         add("wayback", "Wayback queue",
             lambda cw: cw.archive(max_seconds=WAYBACK_EVERY_SECONDS - 5, keep_going=keep_going, sleep=stopping.wait),
             IntervalTrigger(seconds=WAYBACK_EVERY_SECONDS), next_run_time=now)
-    if settings.email.enabled or settings.notify:
+    if settings.notifies:
         add("digest", "alert digest", lambda cw: cw.send_digest(), CronTrigger.from_crontab(schedule.digest, timezone=timezone.utc))
     if schedule.report is not None:
         add("report", "link-rot report", lambda cw: cw.write_scheduled_report(),

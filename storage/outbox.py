@@ -10,7 +10,7 @@ message of the batch is out.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -66,7 +66,9 @@ class Message:
 
 @dataclass(frozen=True)
 class QueuedMessage(Message):
-    id: int = 0
+    """A stored message, with its row in the outbox."""
+
+    id: int = field(kw_only=True)
 
 
 def pending_notices(db: Database) -> tuple[list[IncidentNotice], list[int]]:
