@@ -9,6 +9,7 @@ loads Scrapy: storage, reports and the command line use these records without th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -165,6 +166,7 @@ class FetchResult:
     verdict: Verdict | None = None  # set by the liveness pipeline
     confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
     last_seen: StoredSnapshot | None = None  # the article as last seen, loaded when the bytes changed
+    last_seen_page: Callable[[], str | None] | None = None  # its page, read back from the archive when first asked
 
     @property
     def page_url(self) -> str:

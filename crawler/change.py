@@ -9,39 +9,46 @@ from collections.abc import Iterable
 from citewatch.model import Change, Extraction
 
 from .noise import DEFAULT_NOISE, Noise
+from .shown import Shown
 from .text import normalize_text
 
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+")
 
 
 def has_changed(before: Extraction, after: Extraction, volatile: Iterable[str] = (), noise: Noise = DEFAULT_NOISE) -> bool:
-    """Whether the title or text differ once noise is set aside (see describe_change),
-    without the cost of describing how."""
+    """Whether the headline or text differ once noise and furniture are set aside, without
+    asking the pages (see describe_change) and without the cost of describing how."""
     volatile = list(volatile)
-    if _keys(_header(before)) != _keys(_header(after)):
+    if _headline_changed(before, after):
         return True
     old_lines, new_lines = noise.meaningful_lines(before.text, volatile), noise.meaningful_lines(after.text, volatile)
     if _flat(old_lines) == _flat(new_lines):
         return False
-    return not _only_furniture(difflib.SequenceMatcher(None, _keys(old_lines), _keys(new_lines), autojunk=False), old_lines, new_lines)
+    matcher = difflib.SequenceMatcher(None, _keys(old_lines), _keys(new_lines), autojunk=False)
+    return not _same_article(matcher, old_lines, new_lines, None)
 
 
 def describe_change(
-    before: Extraction, after: Extraction, volatile: Iterable[str] = (), noise: Noise = DEFAULT_NOISE
+    before: Extraction,
+    after: Extraction,
+    volatile: Iterable[str] = (),
+    noise: Noise = DEFAULT_NOISE,
+    pages: tuple[Shown, Shown] | None = None,
 ) -> Change | None:
-    """The change from `before` to `after`, or None when title and text are the same
+    """The change from `before` to `after`, or None when headline and text are the same
     once the noise lines (built-in rules and the source's learned `volatile` signatures)
-    are set aside. The diff shows the article's lines without the noise."""
+    are set aside. With the two `pages` (what a reader saw then and sees now), lines that
+    were only extracted differently are set aside too (see crawler/shown.py). The diff
+    shows the article's lines without the noise."""
     volatile = list(volatile)
     old_header, new_header = _header(before), _header(after)
-    title_changed = _keys(old_header) != _keys(new_header)
+    title_changed = _headline_changed(before, after)
     old_lines = noise.meaningful_lines(before.text, volatile)
     new_lines = noise.meaningful_lines(after.text, volatile)
-    old_keys, new_keys = _keys(old_lines), _keys(new_lines)
-    if not title_changed and "".join(old_keys) == "".join(new_keys):
+    if not title_changed and _flat(old_lines) == _flat(new_lines):
         return None
-    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
-    if not title_changed and _only_furniture(matcher, old_lines, new_lines):
+    matcher = difflib.SequenceMatcher(None, _keys(old_lines), _keys(new_lines), autojunk=False)
+    if not title_changed and _same_article(matcher, old_lines, new_lines, pages):
         return None
     diff = "".join(
         difflib.unified_diff(
@@ -74,32 +81,64 @@ def is_furniture(line: str) -> bool:
     return count < 4 or "©" in line or not _SENTENCE_END.search(line.strip())
 
 
-def _only_furniture(matcher: difflib.SequenceMatcher, old_lines: list[str], new_lines: list[str]) -> bool:
-    """Whether every difference is furniture added, or furniture swapped for other
-    furniture (an edited heading still differs: it keeps most of its words). A line taken
-    away always counts: the article may have lost a short paragraph."""
+def _same_article(
+    matcher: difflib.SequenceMatcher, old_lines: list[str], new_lines: list[str], pages: tuple[Shown, Shown] | None
+) -> bool:
+    """Whether every difference is one of form, not of the article: furniture added, or
+    swapped for other furniture (an edited heading still differs: it keeps most of its
+    words); and with both pages known, lines the new page still shows as often as the
+    old one did, or that the old page already showed as often as the new one does."""
+    before, after = pages if pages is not None and all(page.known for page in pages) else (None, None)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        if tag == "delete":
-            return False
         old, new = old_lines[i1:i2], new_lines[j1:j2]
-        if not all(is_furniture(line) for line in old + new):
-            return False
+        if before is not None and after is not None:
+            kept = all(_in_both(line, before, after) for line in old)
+            if kept and all(is_furniture(line) or _in_both(line, after, before) for line in new):
+                continue
+        if tag == "delete" or not all(is_furniture(line) for line in old + new):
+            return False  # a line taken away always counts: the article may have lost a short paragraph
         if tag == "replace" and difflib.SequenceMatcher(None, " ".join(old), " ".join(new)).ratio() >= UNLIKE:
             return False
     return True
+
+
+def _in_both(line: str, own: Shown, other: Shown) -> bool:
+    """Whether the other page shows the line as often as its own page does; a line that
+    its own page does not show as such (extraction joined it from text that sits apart)
+    when the other page shows its pieces. A line no page shows (taken from the page's
+    metadata) proves nothing."""
+    here = own.count(line)
+    return other.count(line) >= here if here else other.pieced(line)
 
 
 _SITE_NAME_SEPARATOR = re.compile(r"\s+[|\-–—:·•]\s+|\s+::\s+")
 
 
 def _header(extraction: Extraction) -> list[str]:
-    """The headline lines: the extracted title, and the page's own title, og:title and h1.
-    Titles are compared without the site's name around the headline ("Headline | Site"),
-    which a new template writes another way; an edit of the headline itself still shows."""
-    lines = [f"Title: {headline_of(extraction.title or '')}"]
-    return lines + [f"{name}: {headline_of(value) if name == 'title' else value}" for name, value in sorted(extraction.headlines.items())]
+    """The headline lines, as the diff shows them."""
+    return [f"{name}: {value}" for name, value in _headlines(extraction).items()]
+
+
+def _headlines(extraction: Extraction) -> dict[str, str]:
+    """The headline as each source states it: the extracted title, the page's og:title and
+    h1, and its <title> where the page has neither (a <title> also names the site, in
+    words that a new template changes). Titles are compared without the site's name
+    around the headline ("Headline | Site"); an edit of the headline itself still shows."""
+    found = dict(sorted(extraction.headlines.items()))
+    if "h1" in found or "og:title" in found:
+        found.pop("title", None)
+    elif "title" in found:
+        found["title"] = headline_of(found["title"])
+    return {"Title": headline_of(extraction.title or "")} | found
+
+
+def _headline_changed(before: Extraction, after: Extraction) -> bool:
+    """Whether a source of the headline that both versions have states it otherwise (a new
+    template may add or drop one)."""
+    old, new = _headlines(before), _headlines(after)
+    return any("".join(old[name].split()) != "".join(new[name].split()) for name in old.keys() & new.keys())
 
 
 def headline_of(title: str) -> str:

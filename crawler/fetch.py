@@ -16,7 +16,8 @@ from scrapy.exceptions import (
     DownloadTimeoutError,
     IgnoreRequest,
 )
-from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.http import Headers, HtmlResponse, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 
@@ -41,6 +42,12 @@ def response_html(response: Response) -> str | None:
     if not is_html:
         return None
     return response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+
+
+def archived_html(url: str, headers: list[tuple[str, str]], body: bytes) -> str | None:
+    """An archived response's page as text, decoded as it was when fetched."""
+    response_class = responsetypes.from_args(headers=Headers(headers), url=url, body=body)
+    return response_html(response_class(url=url, headers=Headers(headers), body=body))
 
 
 def result_from_response(response: Response, source: SourceToCheck, fetched_at: str) -> FetchResult:

@@ -19,13 +19,13 @@ from functools import cached_property
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
-from lxml import etree
 
 from citewatch.model import Extraction, FetchResult
 
 from . import wording
 from .mending import link_share
-from .text import normalize_text
+from .shown import Shown, parse_page, visible_text
+from .text import normalize_text, words
 
 STILL_THE_ARTICLE = 0.5  # share of the article's words last seen that must still be there
 ALL_THERE = 0.95  # below this share something is missing, and a paywall is looked for
@@ -35,7 +35,7 @@ LISTING_LINKS = 0.5  # a page redirected to, with this share of its text in link
 CUT_SHORT = 0.7  # a paywall shows at most this share of the article's paragraphs
 SHORTER = 0.7  # a page behind a paywall shows at most this share of the article's words
 PARAGRAPH_WORDS = 8  # lines this long are the article's paragraphs, not captions or teasers
-_WORD = re.compile(r"\w+")
+NEW_PROSE_WORDS = 15  # a line this long that the article did not have is prose of another text
 
 _CAPTCHA_WIDGETS = ("g-recaptcha", "h-captcha", "cf-turnstile", "frc-captcha", "captcha-container", "geetest")
 _CONSENT_MANAGERS = (
@@ -63,10 +63,6 @@ class PageKind:
     reason: str  # consent | paywall | login_required | bot_challenge | removed | redirect_to_listing
 
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
 def coverage(article: str, page: str) -> float:
     """The share of the article's words (as a multiset, by position-free counting) that
     are still on the page: 1.0 for the same article in any template, near 0 for a page
@@ -91,6 +87,8 @@ class PageView:
     def __init__(self, result: FetchResult) -> None:
         self.result = result
         self.extraction: Extraction = result.extraction or Extraction("")
+        self.shown = Shown(result.html)
+        self.last_seen_page = Shown(result.last_seen_page)
 
     @cached_property
     def text(self) -> str:
@@ -110,20 +108,12 @@ class PageView:
 
     @cached_property
     def tree(self) -> lxml.html.HtmlElement | None:
-        try:
-            return lxml.html.document_fromstring(self.result.html or "<html></html>")
-        except (etree.ParserError, ValueError):
-            return None
+        return parse_page(self.result.html)
 
     @cached_property
     def visible_text(self) -> str:
         """All the text a reader sees, beyond what extraction kept (a wall's own words)."""
-        body = self.tree.find("body") if self.tree is not None else None
-        if body is None:
-            return ""
-        for element in body.xpath(".//script|.//style|.//noscript|.//template"):
-            element.drop_tree()
-        return " ".join(body.text_content().split())
+        return visible_text(self.tree)
 
     @cached_property
     def markup(self) -> str:
@@ -173,7 +163,7 @@ def kind_of_page(result: FetchResult) -> PageKind | None:
         still = coverage(last_seen.text, page.readable_text + "\n" + (page.extraction.title or ""))
         if still < STILL_THE_ARTICLE and page.result.redirects and _listing_address(page.result):
             return PageKind("failure", "redirect_to_listing")
-        if still < ALL_THERE and _behind_paywall(page, last_seen, still):
+        if still < ALL_THERE and _behind_paywall(page, last_seen):
             return PageKind("interstitial", "paywall")
         if still >= STILL_THE_ARTICLE:
             return None
@@ -192,17 +182,16 @@ def _interstitial(page: PageView) -> PageKind | None:
     consent_words = wording.mentions(page.text, wording.CONSENT)
     if short and (consent_words >= 2 or (consent_words and any(m in page.markup for m in _CONSENT_MANAGERS))):
         return PageKind("interstitial", "consent")
-    if short and not page.result.redirects and wording.mentions(page.visible_text, wording.PAYWALL) >= 2:
-        return PageKind("interstitial", "paywall")  # a hard paywall: nothing of the article at all
+    if short and not page.result.redirects and wording.mentions(page.visible_text, wording.PAYWALL) >= 2 and not _new_prose(page):
+        return PageKind("interstitial", "paywall")  # a hard paywall: little of the article, nothing else
     return None
 
 
-def _behind_paywall(page: PageView, last_seen: Extraction, still: float) -> bool:
+def _behind_paywall(page: PageView, last_seen: Extraction) -> bool:
     """The start of the article as last seen, then a subscription offer instead of the
-    rest (the offer near where the article stops, or the page's own data saying it is not
-    free): cut short, or mostly gone."""
-    if len(words(page.readable_text)) > SHORTER * len(words(last_seen.text)):
-        return False  # as long as the article was: another text, or the same one edited
+    rest (the offer near where the article stops): cut short, or mostly gone from what a
+    reader sees, with no new prose on the page. One paragraph gone from a page that had
+    an offer all along is an edit."""
     headlines = {last_seen.title, *last_seen.headlines.values()}
     paragraphs = [line for line in last_seen.text.splitlines() if len(words(line)) >= PARAGRAPH_WORDS and line not in headlines]
     if len(paragraphs) < 3:
@@ -216,24 +205,42 @@ def _behind_paywall(page: PageView, last_seen: Extraction, still: float) -> bool
         end += 1
     if end > len(shown) * CUT_SHORT:
         return False  # most of the article is there
-    if _goes_on(page, last_seen, paragraphs[end - 1]):
-        return False  # new prose right where the article stops: rewritten, not hidden
-    offer = wording.mentions(page.after(paragraphs[start], paragraphs[end - 1]), wording.PAYWALL) > 0
+    last_shown = paragraphs[end - 1]
+    if not wording.mentions(page.after(paragraphs[start], last_shown), wording.PAYWALL) or _rewritten(page, last_seen, last_shown):
+        return False
     rest = shown[end:]
     tolerance = 0.5 if page.not_free() else 1 - CUT_SHORT  # captions and asides after the cut may stay
     cut_short = len(rest) >= 2 and sum(rest) <= max(1, len(rest) * tolerance)
-    return offer and (cut_short or still < STILL_THE_ARTICLE)
+    return cut_short or coverage(last_seen.text, page.visible_text) < STILL_THE_ARTICLE
 
 
-def _goes_on(page: PageView, last_seen: Extraction, last_shown: str) -> bool:
-    """Whether the text extracted goes on, after the last line shown, with a paragraph the
-    article as last seen did not have: the article rewritten, not hidden."""
+def _rewritten(page: PageView, last_seen: Extraction, last_shown: str) -> bool:
+    """Whether the page has prose the article as last seen did not: the article rewritten
+    or replaced, not hidden. With the page as last seen at hand, see _new_prose;
+    otherwise, when the text extracted is about as long as the article was, or goes on
+    with a paragraph of its own after the last line shown."""
+    if page.last_seen_page.known:
+        return _new_prose(page)
+    if len(words(page.readable_text)) > SHORTER * len(words(last_seen.text)):
+        return True
     lines = page.readable_text.splitlines()
     if last_shown not in lines:
         return False
     seen = set(last_seen.text.splitlines())
     following = lines[lines.index(last_shown) + 1:][:2]
-    return any(line not in seen and len(words(line)) >= 15 for line in following)
+    return any(line not in seen and len(words(line)) >= NEW_PROSE_WORDS for line in following)
+
+
+def _new_prose(page: PageView) -> bool:
+    """Whether the page shows prose that the page as last seen did not (never, when that
+    page is not at hand). Extraction of a cut page wanders off to captions and lists the
+    page had all along; a subscription offer is no prose of the article."""
+    return page.last_seen_page.known and any(
+        len(words(line)) >= NEW_PROSE_WORDS and page.shown.count(line)
+        and not (page.last_seen_page.count(line) or page.last_seen_page.pieced(line))
+        and not wording.mentions(line, wording.PAYWALL)
+        for line in page.readable_text.splitlines()
+    )
 
 
 def _gone(page: PageView) -> PageKind | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cache, partial
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -22,16 +23,18 @@ from citewatch.storage.checks import (
     volatile_signatures,
 )
 from citewatch.storage.database import open_database
+from citewatch.storage.history import archived_at
 from citewatch.times import from_iso, parse_date
 
 from .change import describe_change, has_changed
 from .extract import ExtractionPool, content_hash, extract_content
-from .fetch import result_from_response
+from .fetch import archived_html, result_from_response
 from .judges import Judges
 from .liveness import advance, is_permanent_move
 from .noise import Noise
 from .probe import HostProber
 from .revisit import ContentAge, next_check_at
+from .shown import Shown
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +123,14 @@ class LivenessPipeline(_DatabasePipeline):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.prober = HostProber(crawler)
+        self.archive = WarcArchive(self.settings.storage.warc_dir, self.settings.storage.warc_file_bytes)
 
     async def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None
         if item.extraction is not None:
             item.last_seen = latest_snapshot(self.db, item.source.id)
+            if item.last_seen is not None:
+                item.last_seen_page = cache(partial(_page_as_seen, self.db, self.archive, item.source.id, item.last_seen))
             if item.is_html:
                 item.not_found_page = await self.prober.not_found_page(item.page_url)
         item.verdict = self.rules.judges.verdict(item)
@@ -246,17 +252,36 @@ def compare_content(db: Database, result: FetchResult, noise: Noise) -> ContentC
     comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
     if result.confirmation is not None:
         comparison.learned = noise.learn_signatures(result.extraction.text, result.confirmation.text)
-    described = None
-    if previous is not None:
-        volatile = volatile_signatures(db, result.source.id) | comparison.learned
-        described = describe_change(previous.extraction, result.extraction, volatile, noise)
-        comparison.same_article = described is None
-    if previous is None or described is not None:
+    if previous is None:
         comparison.snapshot = (result.extraction, content_hash(result.extraction))
         comparison.age = ContentAge(from_iso(result.fetched_at), parse_date(result.extraction.published))
-    if described is not None and previous is not None:
+        return comparison
+    volatile = volatile_signatures(db, result.source.id) | comparison.learned
+    pages = (Shown(result.last_seen_page), Shown(result.html))
+    described = describe_change(previous.extraction, result.extraction, volatile, noise, pages)
+    comparison.same_article = described is None
+    if described is not None:
+        comparison.snapshot = (result.extraction, content_hash(result.extraction))
+        comparison.age = ContentAge(from_iso(result.fetched_at), parse_date(result.extraction.published))
         comparison.change = (described, previous)
+    elif has_changed(previous.extraction, result.extraction, volatile, noise):
+        # The same article, extracted otherwise (a new template, a newer extractor): it is
+        # the article as last seen from now on, with no alert and its age unchanged.
+        comparison.snapshot = (result.extraction, content_hash(result.extraction))
     return comparison
+
+
+def _page_as_seen(db: Database, archive: WarcArchive, source_id: int, snapshot: StoredSnapshot) -> str | None:
+    """The page as archived when the snapshot was taken, if the archive still holds it."""
+    location = archived_at(db, source_id, snapshot.taken_at)
+    if location is None:
+        return None
+    try:
+        response = archive.read(location)
+    except Exception as error:  # a damaged archive: compare the text alone, as without it
+        logger.warning("the page of snapshot %d cannot be read back from the archive: %s", snapshot.id, error)
+        return None
+    return archived_html(response.url, response.headers, response.body)
 
 
 def _age(snapshot: StoredSnapshot | None) -> ContentAge:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+_WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 # Markup reformatting can put a space between an inline element and the punctuation after
 # it ("see <a>here</a> ." ); such spaces never carry meaning.
@@ -20,3 +21,8 @@ def normalize_text(text: str) -> str:
 def _tidy_spaces(line: str) -> str:
     line = _SPACES.sub(" ", line).strip()
     return _SPACE_AFTER_OPENING.sub("", _SPACE_BEFORE_PUNCTUATION.sub("", line))
+
+
+def words(text: str) -> list[str]:
+    """The text's words, lowercased, without the punctuation and spaces between them."""
+    return _WORD.findall(text.lower())

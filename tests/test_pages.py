@@ -3,11 +3,16 @@ a small fixture of its own (the corpus benchmarks cover the real pages)."""
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from helpers import ARTICLE, Checker
 from webserver import Page
+
+from citewatch.crawler.extract import extract_article
+from citewatch.crawler.pages import PageKind, kind_of_page
+from citewatch.model import FetchResult, SourceToCheck, StoredSnapshot
 
 PARAGRAPHS = re.findall(r"<p>.*?</p>", ARTICLE)
 
@@ -136,6 +141,40 @@ def test_the_same_article_at_a_new_address_in_a_new_template_is_moved_without_an
     assert (status["state"], status["changes"]) == ("moved", 0)
 
 
+OLD_TEMPLATE = ARTICLE.replace("</article>", (
+    "<div class='author-bio'><p>Jane Reporter covers defence policy and has reported from twelve conflict zones since "
+    "2015, for this paper.</p></div></article>"))
+
+
+def new_template(html: str) -> str:
+    """The same page in a new template: every class name obfuscated, the body wrapped anew
+    and the site named otherwise (the new template lets the author's biography into the
+    text extracted, and puts the headline after the byline)."""
+    html = re.sub(r'class=["\'][^"\']*["\']', lambda m: f"class='c{hashlib.sha256(m.group(0).encode()).hexdigest()[:6]}'", html)
+    return (html.replace("| The Example Times", "— Example Times Online")
+            .replace("<main>", "<div class='x9f'><main class='m3k'>").replace("</main>", "</main></div>"))
+
+
+def test_a_new_template_in_place_is_no_change_and_an_edit_in_it_still_is(checker, web):
+    web.pages["/a"] = Page(OLD_TEMPLATE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    web.pages["/a"] = Page(new_template(OLD_TEMPLATE))
+    check_days(checker, 2)
+    assert checker.status(web.url("/a"))["changes"] == 0
+    web.pages["/a"] = Page(new_template(OLD_TEMPLATE.replace("125 countries", "12 countries")))
+    check_days(checker, 1)
+    changes = [detail for kind, detail in checker.events(web.url("/a")) if kind == "changed"]
+    assert len(changes) == 1 and "-The same memo" in changes[0]["diff"] and "covers defence policy" not in changes[0]["diff"]
+    assert "+By Jane" not in changes[0]["diff"]  # compared with the article as extracted from the new template
+
+
+def test_an_edit_made_with_a_new_template_is_a_change(checker, web):
+    edited = new_template(OLD_TEMPLATE.replace("</article>", "<p>The memo was withdrawn on December 9.</p></article>"))
+    status = cited_then(checker, web, Page(edited), 1)
+    assert status["changes"] == 1
+
+
 BOXES = {
     "ad slot (de)": "<div class='r8'><span>Anzeige</span><div class='t2'><a href='https://ads.example/1'>Nordlicht Bank: "
                     "open an account in minutes</a></div></div><p class='s1'>Präsentiert von Nordlicht Bank</p>",
@@ -151,3 +190,35 @@ BOXES = {
 def test_boxes_inside_the_article_are_not_a_change(checker, web, name):
     status = cited_then(checker, web, Page(ARTICLE.replace(PARAGRAPHS[1], PARAGRAPHS[1] + BOXES[name], 1)), 1)
     assert status["changes"] == 0
+
+
+
+SIDEBAR = ("<aside><p>Photo of the week: deminers in protective gear walk through a cleared field near the village, where "
+           "farmers returned to their land this spring.</p></aside>")
+CITED = ARTICLE.replace("</main>", "</main>" + SIDEBAR)
+OFFER = "Subscribe to continue reading\nYou have reached your limit of free articles."
+NEW_PROSE = ("The ministry published a second memo on December 9 that restores the programme in full and apologises to "
+             "the partner countries for the confusion.")
+
+
+def kind_against_cited(page: str, text: str, cited_page: str | None = CITED) -> PageKind | None:
+    """What kind of page `page` is, its text extracted as `text` (extraction of a cut page
+    wanders), judged against the article cited (its page at hand, or not)."""
+    url = "https://news.example/a"
+    result = FetchResult(SourceToCheck(1, url), "2026-01-05T08:00:00+00:00", http_status=200, html=page,
+                         extraction=replace(extract_article(page, url), text=text),
+                         last_seen=StoredSnapshot(1, "2026-01-01T08:00:00+00:00", "h", extract_article(CITED, url)),
+                         last_seen_page=lambda: cited_page)
+    return kind_of_page(result)
+
+
+def test_a_cut_page_whose_extraction_wanders_to_what_the_page_always_had_is_a_paywall():
+    cut = PAYWALLED.replace("</main>", "</main>" + SIDEBAR)
+    wandered = "\n".join([*(re.sub("<.*?>", "", p) for p in PARAGRAPHS[:2]), OFFER, re.sub("<.*?>", "", SIDEBAR)])
+    assert kind_against_cited(cut, wandered) == PageKind("interstitial", "paywall")
+
+
+def test_new_prose_where_the_article_stops_is_an_edit_even_beside_an_offer():
+    rewritten = PAYWALLED.replace("<div class='k2'>", f"<p>{NEW_PROSE}</p><div class='k2'>")
+    text = "\n".join([*(re.sub("<.*?>", "", p) for p in PARAGRAPHS[:2]), NEW_PROSE, OFFER])
+    assert kind_against_cited(rewritten, text) is None

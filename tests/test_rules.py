@@ -11,6 +11,7 @@ from citewatch.crawler.change import describe_change, has_changed, headline_of, 
 from citewatch.crawler.liveness import advance
 from citewatch.crawler.noise import Noise, Signature, Teaser, Widget, Wordless
 from citewatch.crawler.revisit import ContentAge, next_check_at
+from citewatch.crawler.shown import Shown
 from citewatch.errors import BadInput
 from citewatch.model import Extraction, FetchResult, Liveness, SourceToCheck, State, Verdict
 
@@ -241,3 +242,58 @@ def test_furniture_added_is_no_change_but_every_edit_is(after, changed):
 ])
 def test_headline_of_a_page_title(title, headline):
     assert headline_of(title) == headline
+
+
+def page(*blocks: str, title: str = "Demining cut") -> str:
+    return f"<html><head><title>{title}</title></head><body>{''.join(f'<p>{block}</p>' for block in blocks)}</body></html>"
+
+
+BIO = "Jane Reporter covers defence policy and has reported from twelve conflict zones since 2015."
+PARAGRAPH = "The memo rescinds the humanitarian demining programme."
+SHORT = "The ministry denied it."
+QUOTE = "Asked about the cuts, a spokesman said: the ministry denied it. He gave no details."
+
+
+# what a reader saw then, what the text was; what a reader sees now, what the text is; a change?
+EXTRACTED_OTHERWISE = [
+    ("a line the old page showed, now extracted", page(PARAGRAPH, BIO), PARAGRAPH, page(PARAGRAPH, BIO), f"{PARAGRAPH}\n{BIO}",
+     False),
+    ("a line the new page still shows, no longer extracted", page(PARAGRAPH, BIO), f"{PARAGRAPH}\n{BIO}", page(BIO, PARAGRAPH),
+     PARAGRAPH, False),
+    ("lines extraction joined from apart", page("Skip to content", "Menu", PARAGRAPH), PARAGRAPH,
+     page("Skip to content", "Menu", PARAGRAPH), f"Skip to content {PARAGRAPH}", False),
+    ("a paragraph added", page(PARAGRAPH), PARAGRAPH, page(PARAGRAPH, BIO), f"{PARAGRAPH}\n{BIO}", True),
+    ("a short paragraph taken away that another still quotes", page(PARAGRAPH, SHORT, QUOTE), f"{PARAGRAPH}\n{SHORT}\n{QUOTE}",
+     page(PARAGRAPH, QUOTE), f"{PARAGRAPH}\n{QUOTE}", True),
+    ("one word, the template changed too", page(PARAGRAPH, BIO), PARAGRAPH, page(PARAGRAPH.replace("memo", "order"), BIO),
+     f"{PARAGRAPH.replace('memo', 'order')}\n{BIO}", True),
+    ("an edit in text that no page shows (metadata)", page("Menu"), PARAGRAPH, page("Menu"), PARAGRAPH.replace("memo", "order"),
+     True),
+]
+
+
+@pytest.mark.parametrize("name, old_page, old_text, new_page, new_text, changed", EXTRACTED_OTHERWISE,
+                         ids=[case[0] for case in EXTRACTED_OTHERWISE])
+def test_a_line_extracted_otherwise_is_no_change_when_both_pages_show_it(name, old_page, old_text, new_page, new_text, changed):
+    before, after = Extraction(old_text, title="Demining cut"), Extraction(new_text, title="Demining cut")
+    assert (describe_change(before, after, pages=(Shown(old_page), Shown(new_page))) is not None) is changed
+    assert describe_change(before, after, pages=(Shown(None), Shown(new_page))) is not None  # the old page not at hand
+
+
+def test_words_on_a_page_are_counted_whatever_the_markup_between_them():
+    shown = Shown(f"<body><div>Skip to <b>content</b></div><p>{SHORT}</p><p>{QUOTE}</p><script>var x = 'hidden';</script></body>")
+    assert (shown.count(SHORT), shown.count("skip to content"), shown.count("hidden")) == (2, 1, 0)
+    assert shown.pieced(f"Skip to content {QUOTE}") and not shown.pieced("ministry memo denied spokesman")
+
+
+@pytest.mark.parametrize("before, after, changed", [
+    ({"title": "Demining cut | The Times", "h1": "Demining cut"}, {"title": "Demining cut — Times Online", "h1": "Demining cut"},
+     False),  # the site's name in the <title>: the h1 says the headline
+    ({"title": "Demining cut | The Times"}, {"title": "Demining cut — Times Online"}, False),
+    ({"og:title": "Demining cut", "h1": "Demining cut"}, {"h1": "Demining cut"}, False),  # a new template drops one
+    ({"h1": "Demining cut"}, {"h1": "Demining programme cut"}, True),
+    ({"title": "Demining cut | The Times"}, {"title": "Demining programme cut | The Times"}, True),
+])
+def test_a_headline_changes_when_a_source_both_versions_have_states_it_otherwise(before, after, changed):
+    old, new = Extraction(PARAGRAPH, title="Demining cut", headlines=before), Extraction(PARAGRAPH, title="Demining cut", headlines=after)
+    assert (describe_change(old, new) is not None) is changed
