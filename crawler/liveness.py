@@ -10,12 +10,14 @@ blocked or rate-limited answer neither counts nor resets.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from citewatch.config import DeadSettings
 from citewatch.model import FetchResult, Liveness, State, Transition, Verdict
+from citewatch.times import from_iso
 
+LONGEST_WAIT = 30 * 86400.0  # a Retry-After beyond a month is taken as a month
 INTERSTITIALS_PERSIST = 3  # consecutive checks behind an interstitial before a healthy source is blocked
 
 BLOCKED_STATUSES = {401: "auth_required", 403: "forbidden", 407: "auth_required", 451: "legal_block"}
@@ -23,16 +25,17 @@ PERMANENT_REDIRECTS = (301, 308)
 
 
 def retry_after_seconds(value: str | None, fetched_at: str) -> float | None:
-    """Retry-After as seconds: a number of seconds, or an HTTP date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
+    """Retry-After as seconds, at most LONGEST_WAIT: a number of seconds, or an HTTP date
+    (a date without a zone, or with "-0000", is in UTC). None when it says neither."""
+    text = (value or "").strip()
+    if text.isascii() and text.isdigit():
+        return min(float(text[:9]), LONGEST_WAIT)
     try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        moment = parsedate_to_datetime(text)
+        wait = (moment.replace(tzinfo=moment.tzinfo or timezone.utc) - from_iso(fetched_at)).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max((moment - datetime.fromisoformat(fetched_at)).total_seconds(), 0.0)
+    return min(max(wait, 0.0), LONGEST_WAIT)
 
 
 def is_permanent_move(result: FetchResult) -> bool:

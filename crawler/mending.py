@@ -41,10 +41,14 @@ BOX_NEIGHBOUR_WORDS = 12  # a box's container holds little else (a button, a hea
 
 
 def prepare_tree(tree: HtmlElement) -> None:
-    """Remove scripts and styles (JSON-LD stays: it carries the metadata) and the boxes
-    inside articles, and unwrap layout tables, in place."""
+    """Remove scripts, styles (JSON-LD stays: it carries the metadata), the text inside
+    iframes and the boxes inside articles, and unwrap layout tables, in place."""
     for element in tree.xpath("//script[not(contains(@type, 'json'))] | //style"):
         element.drop_tree()  # keeps the text after it
+    for frame in tree.iter("iframe"):  # what a browser without frames would show: no reader sees it
+        frame.text = None
+        for child in list(frame):
+            frame.remove(child)
     for box in list(_inline_boxes(tree)):
         if box.getparent() is not None:
             box.drop_tree()

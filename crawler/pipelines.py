@@ -252,22 +252,21 @@ def compare_content(db: Database, result: FetchResult, noise: Noise) -> ContentC
     comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
     if result.confirmation is not None:
         comparison.learned = noise.learn_signatures(result.extraction.text, result.confirmation.text)
-    if previous is None:
-        comparison.snapshot = (result.extraction, content_hash(result.extraction))
+    described = None
+    if previous is not None:
+        volatile = volatile_signatures(db, result.source.id) | comparison.learned
+        pages = (Shown(result.last_seen_page), Shown(result.html))
+        described = describe_change(previous.extraction, result.extraction, volatile, noise, pages)
+        comparison.same_article = described is None
+    text_hash = content_hash(result.extraction)
+    if previous is None or described is not None:
+        comparison.snapshot = (result.extraction, text_hash)
         comparison.age = ContentAge(from_iso(result.fetched_at), parse_date(result.extraction.published))
-        return comparison
-    volatile = volatile_signatures(db, result.source.id) | comparison.learned
-    pages = (Shown(result.last_seen_page), Shown(result.html))
-    described = describe_change(previous.extraction, result.extraction, volatile, noise, pages)
-    comparison.same_article = described is None
-    if described is not None:
-        comparison.snapshot = (result.extraction, content_hash(result.extraction))
-        comparison.age = ContentAge(from_iso(result.fetched_at), parse_date(result.extraction.published))
-        comparison.change = (described, previous)
-    elif has_changed(previous.extraction, result.extraction, volatile, noise):
+        comparison.change = (described, previous) if described is not None and previous is not None else None
+    elif text_hash != previous.text_hash and has_changed(previous.extraction, result.extraction, volatile, noise):
         # The same article, extracted otherwise (a new template, a newer extractor): it is
         # the article as last seen from now on, with no alert and its age unchanged.
-        comparison.snapshot = (result.extraction, content_hash(result.extraction))
+        comparison.snapshot = (result.extraction, text_hash)
     return comparison
 
 

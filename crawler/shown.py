@@ -18,8 +18,8 @@ from lxml import etree
 
 from .text import words
 
-MAX_PIECES = 3  # runs of two words or more that a line joined from apart may have
-_UNSEEN = ".//script|.//style|.//noscript|.//template|.//iframe"  # an iframe's own text shows only without frames
+MAX_PIECES = 3  # runs of words that a line joined from text apart may have
+_UNSEEN = ".//script|.//style|.//noscript|.//template"
 
 
 _BLOCKS = frozenset(
@@ -84,14 +84,14 @@ class Shown:
     def pieced(self, line: str) -> bool:
         """Whether the line is a few runs of words that each appear on the page: the line
         extraction makes of text that sits apart on the page ("Skip to content" and the
-        headline after it)."""
+        headline after it). At most MAX_PIECES runs of two words each on average: words
+        that any page has do not make a line."""
         sequence, start, pieces = words(line), 0, 0
         if self._letters is None or not sequence:
             return False
         while start < len(sequence):
-            end = next((end for end in range(len(sequence), start + 1, -1)
-                        if "".join(sequence[start:end]) in self._letters), start)
+            end = next((end for end in range(len(sequence), start, -1) if "".join(sequence[start:end]) in self._letters), start)
             if end == start or pieces == MAX_PIECES:
-                return False  # a word alone, or too many runs: words any page has
+                return False
             start, pieces = end, pieces + 1
-        return True
+        return len(sequence) >= 2 * pieces

@@ -283,7 +283,9 @@ def test_a_line_extracted_otherwise_is_no_change_when_both_pages_show_it(name, o
 def test_words_on_a_page_are_counted_whatever_the_markup_between_them():
     shown = Shown(f"<body><div>Skip to <b>content</b></div><p>{SHORT}</p><p>{QUOTE}</p><script>var x = 'hidden';</script></body>")
     assert (shown.count(SHORT), shown.count("skip to content"), shown.count("hidden")) == (2, 1, 0)
-    assert shown.pieced(f"Skip to content {QUOTE}") and not shown.pieced("ministry memo denied spokesman")
+    assert shown.pieced(f"Skip to content {QUOTE}") and shown.pieced("Skip to content. Asked about the cuts")
+    assert not shown.pieced("details spokesman skip")  # words every page has, one by one
+    assert not shown.pieced("The memo was withdrawn")  # a word the page does not have
 
 
 @pytest.mark.parametrize("before, after, changed", [
