@@ -41,7 +41,7 @@ from .crawler.control import CrawlControl
 from .crawler.judges import Judges
 from .crawler.noise import Noise
 from .crawler.runner import run_check
-from .errors import BadInput, UnknownIncident, UnknownSource, UnsafeMainModule
+from .errors import BadInput, RunFailed, UnknownIncident, UnknownSource, UnsafeMainModule
 from .model import CheckSummary, State
 from .reports.alerts import AlertRun, send_alerts
 from .reports.digest import pending_digest
@@ -65,6 +65,7 @@ from .urls import check_cited_url, normalize_url
 logger = logging.getLogger(__name__)
 
 WAYBACK_BUDGET_SECONDS = 120  # a cron run submits for at most this long; the rest waits
+ALERT_WAIT_SECONDS = 120  # an alert waits this long for another sender to finish
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,12 @@ class Citewatch:
         notifiers = active_notifiers(self.settings)
         if not notifiers:
             return AlertRun(disabled=True)
-        run = send_alerts(self.db, notifiers, clock=self.clock)
+        turn = RunLock(self.settings.storage.dir, "alert")  # one sender at a time; the others wait their turn
+        if not turn.acquire(wait=ALERT_WAIT_SECONDS):
+            raise RunFailed(f"another citewatch process (pid {turn.holder}) has been sending alerts for "
+                            f"{ALERT_WAIT_SECONDS:.0f} s; what it did not send is sent by the next `citewatch alert`")
+        with turn:
+            run = send_alerts(self.db, notifiers, clock=self.clock)
         for error in run.errors:
             logger.error("alert digest: %s", error)
         logger.info("alert digest: %d messages sent, %d events alerted", run.messages_sent, run.events_alerted)

@@ -1,13 +1,17 @@
 """Sending the change-alert digest: every event alerted once, none lost, none twice, on
 every notifier's channel.
 
-1. In one transaction, the pending events become a batch: each notifier's messages for it
-   are stored in the outbox, and the events are tied to the batch.
-2. Each channel's stored messages are delivered one by one. A message is marked `sending`
+0. One sender at a time (the facade holds `alert.lock`; any other waits its turn).
+1. In one transaction, which holds the write lock from its first read, the pending events
+   become a batch: each notifier's messages for it are stored in the outbox, and the
+   events are tied to the batch.
+2. Each channel's stored messages are delivered one by one, each claimed first (a message
+   another sender claimed is left to it). A message is marked `sending`
    at the one moment the receiver holds it whole but has not confirmed (for email: after
    the final dot, before the server's reply); any failure before that is certain, so the
    message stays `prepared` and the next run sends the very same message.
-3. A message found `sending` at the start of a run was interrupted at that moment: a mail
+3. A message found `claimed` at the start of a sender's turn was never handed over: it is
+   prepared again. A message found `sending` was interrupted at that moment: a mail
    server queues it then, so it is never sent again (logged as uncertain). A sent message
    is never resent.
 4. When every message of a batch is out, its events are marked alerted.
@@ -23,7 +27,9 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from citewatch.storage.outbox import (
+    Message,
     add_batch,
+    claim,
     give_up_on_interrupted,
     mark_failed,
     mark_sending,
@@ -50,12 +56,16 @@ class AlertRun:
 
 
 def prepare_batch(db: Database, notifiers: list[Notifier], now: datetime) -> int | None:
-    """Turn the pending events into a batch of outbox messages; None if there are none."""
-    digest = pending_digest(db)
-    if not digest.event_ids:
-        return None
-    messages = [message for notifier in notifiers for message in notifier.messages(digest)]
-    return add_batch(db, messages, list(digest.event_ids), to_iso(now))
+    """Turn the pending events into a batch of outbox messages; None if there are none.
+    The events are read in the transaction that ties them to the batch."""
+
+    def compose() -> tuple[list[Message], list[int]]:
+        digest = pending_digest(db)
+        if not digest.event_ids:
+            return [], []
+        return [message for notifier in notifiers for message in notifier.messages(digest)], list(digest.event_ids)
+
+    return add_batch(db, compose, to_iso(now))
 
 
 def send_alerts(db: Database, notifiers: list[Notifier], clock: Callable[[], datetime] = utc_now) -> AlertRun:
@@ -81,6 +91,8 @@ def _deliver_queued(db: Database, notifier: Notifier, clock: Callable[[], dateti
         with notifier.session() as session:
             while waiting:
                 message = waiting.pop(0)
+                if not claim(db, message.id):
+                    continue  # another sender took it
                 try:
                     notifier.deliver(session, message, lambda: mark_sending(db, message.id))
                 except Exception as error:  # a notifier's failure is this message's, never the run's

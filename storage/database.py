@@ -19,6 +19,8 @@ All SQL lives in this package.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -302,3 +304,22 @@ def open_database(path: str | Path) -> Database:
     except (OSError, sqlite3.Error) as error:
         raise BadInput(f"cannot open the database {path}: {error} (check storage.dir)") from error
     return db
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock before it reads (BEGIN IMMEDIATE), so that
+    what it reads is still true when it writes. A deferred transaction that reads, then
+    writes, fails at once with "database is locked" when another process wrote in between;
+    this one waits its turn (the busy timeout) instead. Nested, it is a savepoint."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()

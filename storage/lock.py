@@ -1,8 +1,9 @@
-"""One citewatch run at a time per data directory.
+"""One citewatch run at a time per data directory, and one sender of alerts.
 
-An flock on `storage.dir/citewatch.lock`: the kernel releases it when its process dies, so
-a lock left by a killed run never blocks the next one; the PID written in the file lets
-the next run say whose lock it took over.
+An flock on `storage.dir/<name>.lock` (`citewatch.lock` for runs, `alert.lock` for the
+digest): the kernel releases it when its process dies, so a lock left by a killed run
+never blocks the next one; the PID written in the file lets the next run say whose lock
+it took over, or who holds it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import time
 from pathlib import Path
 from typing import IO
 
@@ -17,22 +19,29 @@ logger = logging.getLogger(__name__)
 
 
 class RunLock:
-    def __init__(self, directory: Path):
-        self.path = directory / "citewatch.lock"
+    def __init__(self, directory: Path, name: str = "citewatch"):
+        self.path = directory / f"{name}.lock"
         self._handle: IO[str] | None = None
         self.holder: str | None = None  # the PID of the run holding it, when we could not
 
-    def acquire(self) -> bool:
-        """Take the lock without waiting; False if another live run holds it."""
+    def acquire(self, wait: float = 0) -> bool:
+        """Take the lock, waiting up to `wait` seconds for another run to let it go;
+        False if another live run still holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self.path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            self.holder = handle.read().strip() or "unknown"
-            handle.close()
-            return False
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                handle.seek(0)
+                self.holder = handle.read().strip() or "unknown"
+                handle.close()
+                return False
         handle.seek(0)
         previous = handle.read().strip()
         if previous and previous != str(os.getpid()):

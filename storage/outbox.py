@@ -10,12 +10,15 @@ message of the batch is out.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlite_utils import Database
 
 from citewatch.model import State
+
+from .database import write_transaction
 
 ALERT_KINDS = ("changed", "dead", "revived", "moved", "blocked")  # in the order a subject names them
 
@@ -120,9 +123,15 @@ def _incident(db: Database, slug: str, by_source: dict[int, list[EventNotice]]) 
     )
 
 
-def add_batch(db: Database, messages: list[Message], event_ids: list[int], at: str) -> int:
-    """Store the messages of a new batch and tie the events to it, in one transaction."""
-    with db.atomic():
+def add_batch(db: Database, compose: Callable[[], tuple[list[Message], list[int]]], at: str) -> int | None:
+    """Store the messages of a new batch and tie its events to it, in one transaction that
+    holds the write lock from the first read: `compose` reads the pending events and
+    returns the messages and the events' ids (none: no batch). Two runs at once can never
+    put one event in two batches."""
+    with write_transaction(db):
+        messages, event_ids = compose()
+        if not event_ids:
+            return None
         batch = (db.execute("SELECT COALESCE(MAX(batch), 0) FROM outbox").fetchone()[0] or 0) + 1
         for message in messages:
             db["outbox"].insert(
@@ -139,7 +148,8 @@ def add_batch(db: Database, messages: list[Message], event_ids: list[int], at: s
                 }
             )
         placeholders = ",".join("?" * len(event_ids))
-        db.execute(f"UPDATE events SET alert_batch = ? WHERE id IN ({placeholders})", [batch, *event_ids])
+        db.execute(f"UPDATE events SET alert_batch = ? WHERE id IN ({placeholders}) AND alert_batch IS NULL",
+                   [batch, *event_ids])
     return batch
 
 
@@ -153,6 +163,12 @@ def queued(db: Database, channel: str) -> list[QueuedMessage]:
         QueuedMessage(channel, message_id, tuple(json.loads(recipients)), subject or "", payload, id=row_id)
         for row_id, message_id, recipients, subject, payload in rows
     ]
+
+
+def claim(db: Database, outbox_id: int) -> bool:
+    """Take a prepared message for delivery; False if another run took it first."""
+    with write_transaction(db):
+        return db.execute("UPDATE outbox SET state = 'claimed' WHERE id = ? AND state = 'prepared'", [outbox_id]).rowcount == 1
 
 
 def mark_sending(db: Database, outbox_id: int) -> None:
@@ -171,8 +187,11 @@ def mark_failed(db: Database, outbox_id: int, error: str) -> None:
 
 
 def give_up_on_interrupted(db: Database) -> list[str]:
-    """Messages interrupted while being delivered become uncertain; their Message-IDs."""
-    with db.atomic():
+    """At the start of a sender's turn (no other sender runs): messages claimed by a run
+    that died before handing them over are certainly not delivered, and are prepared
+    again; messages interrupted while being delivered become uncertain. Their Message-IDs."""
+    with write_transaction(db):
+        db.execute("UPDATE outbox SET state = 'prepared' WHERE state = 'claimed'")
         message_ids = [row[0] for row in db.execute("SELECT message_id FROM outbox WHERE state = 'sending'")]
         db.execute("UPDATE outbox SET state = 'uncertain' WHERE state = 'sending'")
     return message_ids
@@ -183,7 +202,7 @@ def settle(db: Database, at: str) -> int:
     with db.atomic():
         cursor = db.execute(
             "UPDATE events SET alerted_at = ? WHERE alerted_at IS NULL AND alert_batch IS NOT NULL "
-            "AND alert_batch NOT IN (SELECT batch FROM outbox WHERE state IN ('prepared', 'sending'))",
+            "AND alert_batch NOT IN (SELECT batch FROM outbox WHERE state IN ('prepared', 'claimed', 'sending'))",
             [at],
         )
     return cursor.rowcount

@@ -2,6 +2,9 @@
 
 import json
 import smtplib
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from helpers import ARTICLE, run_cli
@@ -211,3 +214,19 @@ def test_dry_run_prints_and_sends_nothing(tmp_path, events, smtp):
     assert dry.output.startswith("Subject: [citewatch] 2 sources changed, 1 dead across 2 incidents\n")
     assert "CHANGED" in dry.output and smtp.inbox.envelopes == []
     assert "3 events alerted" in run_cli(config, "alert").output
+
+
+def test_alerts_started_together_send_each_message_once(tmp_path, events, smtp):
+    """Three `citewatch alert` at once over one database (cron, the daemon and a maintainer):
+    one sends, the others wait their turn and find nothing left; no traceback."""
+    config = write_config(tmp_path, smtp.port, routes='[[email.routes]]\ncategories = ["aid"]\nrecipients = ["aid@tracker.example"]\n')
+    make_events(config, tmp_path, events)
+    command = [str(Path(sys.executable).parent / "citewatch"), "--config", str(config), "alert"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    assert not any("Traceback" in err or "locked" in err for _, err in outputs)
+    message_ids = [message["Message-ID"] for message in smtp.inbox.messages]
+    assert len(message_ids) == len(set(message_ids)) == 2  # the digest, and the aid route's copy
+    alerted = sorted(int(out.split("; ")[1].split()[0]) for out, _ in outputs)
+    assert alerted == [0, 0, 3]
