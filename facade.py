@@ -255,9 +255,11 @@ class Citewatch:
     # -- scheduled jobs -------------------------------------------------------------------
 
     def send_digest(self) -> AlertRun:
-        """The scheduled digest: alert, and remember that the job ran."""
+        """The scheduled digest: alert, and remember that the job ran once every message
+        went out (a digest that failed is tried again by the next run, not a day later)."""
         run = self.alert()
-        jobs.record_run(self.db, "digest", self.clock())
+        if not run.errors:
+            jobs.record_run(self.db, "digest", self.clock())
         return run
 
     def write_scheduled_report(self) -> ReportRun:

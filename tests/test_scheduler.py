@@ -173,3 +173,26 @@ def test_run_sends_the_digest_and_rewrites_the_report_when_due(tmp_path, web):
     assert "Report: " in result.stdout and (tmp_path / "site" / "index.html").exists()
     again = subprocess.run([CITEWATCH, "--config", str(path), "run"], capture_output=True, text=True, timeout=60)
     assert "Report: " not in again.stdout  # written this hour already
+
+
+def test_a_digest_that_failed_is_sent_by_the_next_run(tmp_path, web):
+    from smtp_server import SmtpServer, free_port
+
+    web.pages["/article"] = Page(ARTICLE)
+    port = free_port()  # nothing listens there yet: the mail server is down
+    path = config(tmp_path)
+    path.write_text(path.read_text() + f'[email]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
+                    'sender = "citewatch@tracker.example"\nrecipients = ["maintainers@tracker.example"]\n'
+                    "[dead]\nfailures = 1\nmin_days = 0\n")
+    cite(path, tmp_path, web.url("/article"), web.url("/gone"))
+    failed = subprocess.run([CITEWATCH, "--config", str(path), "run"], capture_output=True, text=True, timeout=60)
+    assert failed.returncode == 1 and "error:" in failed.stderr
+    server = SmtpServer()
+    server.port = port
+    server.start()
+    try:
+        retried = subprocess.run([CITEWATCH, "--config", str(path), "run"], capture_output=True, text=True, timeout=60)
+    finally:
+        server.stop()
+    assert retried.returncode == 0, retried.stderr
+    assert len(server.inbox.messages) == 1
