@@ -23,6 +23,8 @@ from citewatch.config import WaybackSettings
 from citewatch.version import __version__
 
 USER_AGENT = f"citewatch/{__version__} (link-rot monitor)"
+POLL_SECONDS = 2  # between two polls of a Save Page Now job
+MAX_POLLS = 30  # a job still pending after this many polls is tried again later
 _CAPTURE_PATH = re.compile(r"/web/(\d{14})[^/]*/(.+)$")
 _MEMENTO_LINK = re.compile(r"<([^>]*/web/\d{14}[^>]*)>\s*;\s*rel=\"[^\"]*memento")
 
@@ -108,13 +110,15 @@ class WaybackClient:
         self.base_url = settings.base_url
         self.sleep = sleep
 
-    def save(self, url: str) -> str:
-        """Ask for a capture of `url` now; return its archive URL."""
+    def save(self, url: str, within: float | None = None) -> str:
+        """Ask for a capture of `url` now; return its archive URL. A Save Page Now job is
+        polled for at most `within` seconds (the time left of a run's budget)."""
         credentials = self.settings.credentials()
         try:
             if credentials is None:
                 return _SavePageNow(url, self.base_url, self.settings.timeout).save()
-            return self._save_authenticated(url, credentials)
+            polls = MAX_POLLS if within is None else max(1, min(MAX_POLLS, int(within // POLL_SECONDS)))
+            return self._save_authenticated(url, credentials, polls)
         except requests.RequestException as error:
             raise SaveFailed(f"saving {url}: {type(error).__name__}") from error
 
@@ -132,8 +136,9 @@ class WaybackClient:
         newest = max(snapshots, key=lambda snapshot: snapshot.timestamp)
         return Capture(newest.timestamp, newest.original, f"{self.base_url}/web/{newest.timestamp}/{newest.original}")
 
-    def _save_authenticated(self, url: str, credentials: tuple[str, str]) -> str:
-        """SPN2: submit a job, then poll its status until it succeeds or fails."""
+    def _save_authenticated(self, url: str, credentials: tuple[str, str], polls: int) -> str:
+        """SPN2: submit a job, then poll its status (at most `polls` times) until it
+        succeeds or fails."""
         headers = {"Authorization": f"LOW {credentials[0]}:{credentials[1]}", "Accept": "application/json", "User-Agent": USER_AGENT}
         timeout = self.settings.timeout
         response = requests.post(f"{self.base_url}/save", data={"url": url}, headers=headers, timeout=timeout)
@@ -141,7 +146,7 @@ class WaybackClient:
         job = response.json().get("job_id")
         if not job:
             raise SaveFailed(f"saving {url}: {response.json().get('message', 'no job id in the answer')}")
-        for _ in range(30):
+        for _ in range(polls):
             status = requests.get(f"{self.base_url}/save/status/{job}", headers=headers, timeout=timeout)
             _raise_for_status(status, f"saving {url}")
             body = status.json()
@@ -149,5 +154,5 @@ class WaybackClient:
                 return f"{self.base_url}/web/{body['timestamp']}/{body.get('original_url', url)}"
             if body.get("status") == "error":
                 raise SaveFailed(f"saving {url}: {body.get('message', body.get('status_ext', 'error'))}")
-            self.sleep(2)
+            self.sleep(POLL_SECONDS)
         raise SaveFailed(f"saving {url}: job {job} still pending")

@@ -89,17 +89,18 @@ def run_queue(
                 now = clock()
                 if not keep_going():
                     break
-        if not _submit(db, client, item, now, run):
+        if not _submit(db, client, item, now, run, within=max_seconds - (now - started).total_seconds()):
             break
     run.pending = db.execute("SELECT COUNT(*) FROM wayback_queue WHERE status = 'pending'").fetchone()[0]
     return run
 
 
-def _submit(db: Database, client: WaybackClient, item: dict, now: datetime, run: QueueRun) -> bool:
-    """Submit one item and record the outcome; False when the queue must pause."""
+def _submit(db: Database, client: WaybackClient, item: dict, now: datetime, run: QueueRun, within: float) -> bool:
+    """Submit one item (its job polled for at most `within` seconds) and record the
+    outcome; False when the queue must pause."""
     db["wayback_state"].update(1, {"last_request_at": to_iso(now)})
     try:
-        archive_url = client.save(item["url"])
+        archive_url = client.save(item["url"], within=within)
     except WaybackBusy as error:
         streak = _state(db)["busy_streak"] + 1
         pause = min(PAUSE_BACKOFF[0] * 2 ** (streak - 1), PAUSE_BACKOFF[1])

@@ -18,6 +18,7 @@ class FakeWayback:
     def __init__(self) -> None:
         self.captures: dict[str, list[tuple[str, int]]] = {}  # original URL -> [(timestamp, status)]
         self.save_statuses: list[int] = []  # answers for the next saves; 200 once empty
+        self.pending_polls = 1  # an SPN2 job answers "pending" to this many polls, then succeeds
         self.answer_style = "content-location"  # content-location | link | redirect
         self.save_delay = 0.0
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
@@ -106,7 +107,7 @@ class FakeWayback:
             return 404, {"status": "error", "message": "unknown job"}
         record = self.jobs[job]
         record["polls"] += 1
-        if record["polls"] == 1:
+        if record["polls"] <= self.pending_polls:
             return 200, {"status": "pending", "job_id": job}
         timestamp = self.timestamp()
         self.captures.setdefault(record["url"], []).append((timestamp, 200))

@@ -114,6 +114,19 @@ def test_an_access_key_raises_the_limit_and_uses_spn2(db, wayback, monkeypatch):
     assert archive_url.startswith(f"{wayback.base_url}/web/")
 
 
+def test_polling_a_slow_spn2_job_stays_within_the_time_budget(db, wayback, monkeypatch):
+    monkeypatch.setenv("CITEWATCH_WAYBACK_ACCESS_KEY", ACCESS_KEY)
+    monkeypatch.setenv("CITEWATCH_WAYBACK_SECRET_KEY", SECRET_KEY)
+    wayback.pending_polls = 1000  # the job never finishes while we wait
+    clock = Clock()
+    queue(db, clock, 1)
+    settings = WaybackSettings(base_url=wayback.base_url)
+    started = clock.now
+    run = run_queue(db, settings, WaybackClient(settings, sleep=clock.sleep), clock=clock, sleep=clock.sleep, max_seconds=10)
+    assert (clock.now - started).total_seconds() <= 10 and [job["polls"] for job in wayback.jobs.values()] == [5]
+    assert (run.failed, run.pending) == (1, 1)  # tried again later
+
+
 def test_a_time_budget_stops_the_run_and_keeps_the_rest(db, wayback):
     clock = Clock()
     queue(db, clock, 1, 2, 3, 4, 5, 6)
