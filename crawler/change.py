@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from citewatch.model import Change, Extraction
 
@@ -17,7 +18,7 @@ _BULLET = re.compile(r"^\s*[-*\u2022]\s+")
 
 def has_changed(before: Extraction, after: Extraction, volatile: Iterable[str] = (), noise: Noise = DEFAULT_NOISE) -> bool:
     """Whether the headline or text differ once noise and furniture are set aside, without
-    asking the pages (see describe_change) and without the cost of describing how."""
+    asking the pages (see compare_articles) and without the cost of describing how."""
     volatile = list(volatile)
     if _headline_changed(before, after):
         return True
@@ -28,6 +29,14 @@ def has_changed(before: Extraction, after: Extraction, volatile: Iterable[str] =
     return not _same_article(matcher, old_lines, new_lines, None)
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """The article fetched against the article as last seen."""
+
+    change: Change | None = None  # an edit of the headline or the text
+    new_form: bool = False  # no edit, yet the text as extracted differs (a new template, a newer extractor)
+
+
 def describe_change(
     before: Extraction,
     after: Extraction,
@@ -35,36 +44,47 @@ def describe_change(
     noise: Noise = DEFAULT_NOISE,
     pages: tuple[Shown, Shown] | None = None,
 ) -> Change | None:
-    """The change from `before` to `after`, or None when headline and text are the same
-    once the noise lines (built-in rules and the source's learned `volatile` signatures)
-    are set aside. With the two `pages` (what a reader saw then and sees now), lines that
-    were only extracted differently are set aside too (see crawler/shown.py). The diff
-    shows the article's lines without the noise."""
+    """The change from `before` to `after`, or None (see compare_articles)."""
+    return compare_articles(before, after, volatile, noise, pages).change
+
+
+def compare_articles(
+    before: Extraction,
+    after: Extraction,
+    volatile: Iterable[str] = (),
+    noise: Noise = DEFAULT_NOISE,
+    pages: tuple[Shown, Shown] | None = None,
+) -> Comparison:
+    """The change from `before` to `after`; none when headline and text are the same once
+    the noise lines (built-in rules and the source's learned `volatile` signatures) are
+    set aside. With the two `pages` (what a reader saw then and sees now), lines that
+    were only extracted differently are set aside too (see crawler/shown.py), and the
+    comparison says so. The diff shows the article's lines without the noise."""
     volatile = list(volatile)
-    old_header, new_header = _header(before), _header(after)
     title_changed = _headline_changed(before, after)
     old_lines = noise.meaningful_lines(before.text, volatile)
     new_lines = noise.meaningful_lines(after.text, volatile)
     if not title_changed and _flat(old_lines) == _flat(new_lines):
-        return None
+        return Comparison()
     matcher = difflib.SequenceMatcher(None, _keys(old_lines), _keys(new_lines), autojunk=False)
     if not title_changed and _same_article(matcher, old_lines, new_lines, pages):
-        return None
+        return Comparison(new_form=not _same_article(matcher, old_lines, new_lines, None))
     diff = "".join(
         difflib.unified_diff(
-            [*(line + "\n" for line in old_header), "\n", *(line + "\n" for line in old_lines)],
-            [*(line + "\n" for line in new_header), "\n", *(line + "\n" for line in new_lines)],
+            [*(line + "\n" for line in _header(before)), "\n", *(line + "\n" for line in old_lines)],
+            [*(line + "\n" for line in _header(after)), "\n", *(line + "\n" for line in new_lines)],
             fromfile="before",
             tofile="after",
             n=1,
         )
     )
-    return Change(
+    change = Change(
         summary=_summary(matcher, title_changed),
         diff=diff,
         similarity=round(matcher.ratio(), 4),
         title_changed=title_changed,
     )
+    return Comparison(change)
 
 
 _SENTENCE_END = re.compile(r"[.!?…。؟।][\"'”»)\]]*$")

@@ -29,7 +29,8 @@ def retry_after_seconds(value: str | None, fetched_at: str) -> float | None:
     (a date without a zone, or with "-0000", is in UTC). None when it says neither."""
     text = (value or "").strip()
     if text.isascii() and text.isdigit():
-        return min(float(text[:9]), LONGEST_WAIT)
+        digits = text.lstrip("0") or "0"
+        return LONGEST_WAIT if len(digits) > 9 else min(float(digits), LONGEST_WAIT)
     try:
         moment = parsedate_to_datetime(text)
         wait = (moment.replace(tzinfo=moment.tzinfo or timezone.utc) - from_iso(fetched_at)).total_seconds()

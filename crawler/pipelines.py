@@ -26,7 +26,7 @@ from citewatch.storage.database import open_database
 from citewatch.storage.history import archived_at
 from citewatch.times import from_iso, parse_date
 
-from .change import describe_change, has_changed
+from .change import compare_articles, has_changed
 from .extract import ExtractionPool, content_hash, extract_content
 from .fetch import archived_html, result_from_response
 from .judges import Judges
@@ -252,21 +252,21 @@ def compare_content(db: Database, result: FetchResult, noise: Noise) -> ContentC
     comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
     if result.confirmation is not None:
         comparison.learned = noise.learn_signatures(result.extraction.text, result.confirmation.text)
-    described = None
-    if previous is not None:
-        volatile = volatile_signatures(db, result.source.id) | comparison.learned
-        pages = (Shown(result.last_seen_page), Shown(result.html))
-        described = describe_change(previous.extraction, result.extraction, volatile, noise, pages)
-        comparison.same_article = described is None
-    text_hash = content_hash(result.extraction)
-    if previous is None or described is not None:
-        comparison.snapshot = (result.extraction, text_hash)
+    if previous is None:  # the first article seen at this source
+        comparison.snapshot = (result.extraction, content_hash(result.extraction))
         comparison.age = ContentAge(from_iso(result.fetched_at), parse_date(result.extraction.published))
-        comparison.change = (described, previous) if described is not None and previous is not None else None
-    elif text_hash != previous.text_hash and has_changed(previous.extraction, result.extraction, volatile, noise):
-        # The same article, extracted otherwise (a new template, a newer extractor): it is
-        # the article as last seen from now on, with no alert and its age unchanged.
-        comparison.snapshot = (result.extraction, text_hash)
+        return comparison
+    volatile = volatile_signatures(db, result.source.id) | comparison.learned
+    compared = compare_articles(previous.extraction, result.extraction, volatile, noise,
+                                (Shown(result.last_seen_page), Shown(result.html)))
+    comparison.same_article = compared.change is None
+    if compared.change is not None or compared.new_form:
+        # A new form alone (a new template, a newer extractor) is the article as last seen
+        # from now on, with no alert and its age unchanged.
+        comparison.snapshot = (result.extraction, content_hash(result.extraction))
+    if compared.change is not None:
+        comparison.age = ContentAge(from_iso(result.fetched_at), parse_date(result.extraction.published))
+        comparison.change = (compared.change, previous)
     return comparison
 
 

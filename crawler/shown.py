@@ -90,7 +90,9 @@ class Shown:
         if self._letters is None or not sequence:
             return False
         while start < len(sequence):
-            end = next((end for end in range(len(sequence), start, -1) if "".join(sequence[start:end]) in self._letters), start)
+            end = start  # the run grows while the page has it: a longer run holds the shorter
+            while end < len(sequence) and "".join(sequence[start:end + 1]) in self._letters:
+                end += 1
             if end == start or pieces == MAX_PIECES:
                 return False
             start, pieces = end, pieces + 1

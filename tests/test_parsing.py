@@ -24,6 +24,7 @@ HTTP_DATES = st.builds(
 
 @pytest.mark.parametrize("value, seconds", [
     ("120", 120.0),
+    ("000000000120", 120.0),
     ("Mon, 01 Jun 2026 12:05:00 GMT", 300.0),
     ("Mon, 01 Jun 2026 12:05:00 -0000", 300.0),  # "-0000": no zone said, read as UTC
     ("Mon, 01 Jun 2026 12:05:00", 300.0),
