@@ -37,17 +37,6 @@ class Comparison:
     new_form: bool = False  # no edit, yet the text as extracted differs (a new template, a newer extractor)
 
 
-def describe_change(
-    before: Extraction,
-    after: Extraction,
-    volatile: Iterable[str] = (),
-    noise: Noise = DEFAULT_NOISE,
-    pages: tuple[Shown, Shown] | None = None,
-) -> Change | None:
-    """The change from `before` to `after`, or None (see compare_articles)."""
-    return compare_articles(before, after, volatile, noise, pages).change
-
-
 def compare_articles(
     before: Extraction,
     after: Extraction,

@@ -7,7 +7,7 @@ from helpers import ARTICLE, run_cli, status_json, write_record
 from lxml.html import document_fromstring
 from webserver import Page
 
-from citewatch.crawler.change import describe_change, has_changed
+from citewatch.crawler.change import compare_articles, has_changed
 from citewatch.crawler.extract import extract_article
 from citewatch.crawler.mending import prepare_tree, restore_left_out_paragraphs
 from citewatch.crawler.noise import DEFAULT_NOISE
@@ -174,12 +174,12 @@ def test_no_signature_is_learned_for_a_long_line_of_article_text():
     assert DEFAULT_NOISE.learn_signatures("Page built at 10:42:17", "Page built at 10:42:19") == {"shape:Page built at #:#:#"}
 
 
-def test_has_changed_agrees_with_describe_change():
+def test_has_changed_agrees_with_compare_articles():
     before = extract_article(ARTICLE, "http://x/")
     variants = [REAL_EDITS[kind](ARTICLE) for kind in REAL_EDITS] + [PAGE_NOISE[kind](ARTICLE) for kind in PAGE_NOISE]
     for html in variants:
         after = extract_article(html, "http://x/")
-        assert has_changed(before, after) == (describe_change(before, after) is not None)
+        assert has_changed(before, after) == (compare_articles(before, after).change is not None)
     assert any(has_changed(before, extract_article(REAL_EDITS[kind](ARTICLE), "http://x/")) for kind in REAL_EDITS)
 
 

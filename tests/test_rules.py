@@ -7,7 +7,7 @@ import pytest
 
 from citewatch.config import DeadSettings, PluginSettings, settings_from_dict
 from citewatch.crawler import judges
-from citewatch.crawler.change import describe_change, has_changed, headline_of, is_furniture
+from citewatch.crawler.change import compare_articles, has_changed, headline_of, is_furniture
 from citewatch.crawler.liveness import advance
 from citewatch.crawler.noise import Noise, Signature, Teaser, Widget, Wordless
 from citewatch.crawler.revisit import ContentAge, next_check_at
@@ -231,7 +231,7 @@ ARTICLE_LINES = "The memo rescinds the humanitarian demining programme.\nHumanit
 ])
 def test_furniture_added_is_no_change_but_every_edit_is(after, changed):
     before = Extraction(ARTICLE_LINES, title="Demining cut")
-    assert (describe_change(before, Extraction(after, title="Demining cut")) is not None) is changed
+    assert (compare_articles(before, Extraction(after, title="Demining cut")).change is not None) is changed
     assert has_changed(before, Extraction(after, title="Demining cut")) is changed
 
 
@@ -276,8 +276,9 @@ EXTRACTED_OTHERWISE = [
                          ids=[case[0] for case in EXTRACTED_OTHERWISE])
 def test_a_line_extracted_otherwise_is_no_change_when_both_pages_show_it(name, old_page, old_text, new_page, new_text, changed):
     before, after = Extraction(old_text, title="Demining cut"), Extraction(new_text, title="Demining cut")
-    assert (describe_change(before, after, pages=(Shown(old_page), Shown(new_page))) is not None) is changed
-    assert describe_change(before, after, pages=(Shown(None), Shown(new_page))) is not None  # the old page not at hand
+    comparison = compare_articles(before, after, pages=(Shown(old_page), Shown(new_page)))
+    assert (comparison.change is not None, comparison.new_form) == (changed, not changed)  # a new form: the new baseline
+    assert compare_articles(before, after, pages=(Shown(None), Shown(new_page))).change is not None  # the old page not at hand
 
 
 def test_words_on_a_page_are_counted_whatever_the_markup_between_them():
@@ -298,4 +299,4 @@ def test_words_on_a_page_are_counted_whatever_the_markup_between_them():
 ])
 def test_a_headline_changes_when_a_source_both_versions_have_states_it_otherwise(before, after, changed):
     old, new = Extraction(PARAGRAPH, title="Demining cut", headlines=before), Extraction(PARAGRAPH, title="Demining cut", headlines=after)
-    assert (describe_change(old, new) is not None) is changed
+    assert (compare_articles(old, new).change is not None) is changed
