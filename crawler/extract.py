@@ -18,6 +18,7 @@ from trafilatura.utils import load_html
 
 from citewatch.model import Extraction
 
+from .lifeline import end_with_parent
 from .mending import prepare_tree, restore_left_out_paragraphs
 from .text import normalize_text
 
@@ -115,7 +116,8 @@ class ExtractionPool:
     """Extraction in worker processes, so that both cores extract while the reactor keeps
     downloading. Started on first use and kept for the life of the process (the daemon
     pays for it once); workers come from a forkserver that has trafilatura loaded, never
-    from a fork of this multi-threaded process."""
+    from a fork of this multi-threaded process. Each worker ends with the process that
+    started the pool (see lifeline.py)."""
 
     _executor: ProcessPoolExecutor | None = None
     _broken = False  # the workers died: this crawl extracts by itself (the next one starts new workers)
@@ -125,7 +127,7 @@ class ExtractionPool:
         if cls._executor is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([__name__])
-            cls._executor = ProcessPoolExecutor(workers, mp_context=context)
+            cls._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=end_with_parent)
         return cls._executor
 
     @classmethod

@@ -30,6 +30,7 @@ from .change import compare_articles, has_changed
 from .extract import ExtractionPool, content_hash, extract_content
 from .fetch import archived_html, result_from_response
 from .judges import Judges
+from .lifeline import end_if_orphaned
 from .liveness import advance, is_permanent_move
 from .noise import Noise
 from .probe import HostProber
@@ -221,6 +222,7 @@ class StorePipeline(_DatabasePipeline):
                         stats.inc_value("citewatch/store_errors")
                     else:
                         stored.append(outcome)
+                end_if_orphaned()  # a shard whose parent died commits nothing
         except Exception:  # the commit failed: none of the batch is stored
             logger.exception("could not store %d checks", len(stored))
             stats.inc_value("citewatch/store_errors", len(stored))

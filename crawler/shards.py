@@ -139,7 +139,9 @@ def _run_child(settings, sources, clock, stop, checked, summary_end) -> None:  #
     checked in `checked`, and sends its summary through `summary_end`."""
     from .crawl import crawl_sources
     from .extract import ExtractionPool
+    from .lifeline import end_with_parent
 
+    end_with_parent()
     control = CrawlControl()
     if stop.is_set():  # asked before this process was up: crawl nothing
         control.stop()

@@ -124,3 +124,17 @@ class Checker:
             ]
         finally:
             db.close()
+
+
+def living_in_group(group: int) -> list[int]:
+    """The processes of a process group still running (Linux: from /proc). Zombies are not:
+    they only wait to be reaped."""
+    living = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _parent, process_group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        if int(process_group) == group and state != "Z":
+            living.append(int(stat.parent.name))
+    return living

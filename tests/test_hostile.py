@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_wayback import ACCESS_KEY, SECRET_KEY, FakeWayback
-from helpers import ARTICLE, run_cli, status_json, wait_for, write_record
+from helpers import ARTICLE, living_in_group, run_cli, status_json, wait_for, write_record
 from smtp_server import SmtpServer
 from webserver import Page, Web
 
@@ -190,6 +190,40 @@ def test_kill_9_during_check_loses_nothing_already_stored(tmp_path, web):
     warcio = str(Path(sys.executable).parent / "warcio")
     for archive in (tmp_path / "data" / "warc").glob("*.warc.gz"):
         assert subprocess.run([warcio, "check", str(archive)], capture_output=True).returncode == 0
+
+
+# `citewatch` with every crawl split over processes, however small
+SPLIT_CRAWLS = ("import sys; from citewatch.crawler import runner; runner.SHARD_THRESHOLD = 1; "
+                "from citewatch.scheduler.cli import cli; sys.exit(cli())")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from Linux's /proc")
+def test_kill_9_of_a_split_crawl_ends_its_children_which_write_nothing_after(tmp_path, web):
+    """Each shard extracts in its own worker pool; killed, the parent leaves no process
+    behind and no check is stored after its death (the web is gone by then: any check
+    stored after it would be a failure to connect)."""
+    port = web.port
+    urls = [f"http://{host}:{port}/p{n}" for host in ("127.0.0.1", "localhost") for n in range(80)]
+    for n in range(80):
+        web.pages[f"/p{n}"] = Page(ARTICLE.replace("Friday", f"day {n}"), delay=0.2)
+    path = config(tmp_path)
+    path.write_text(path.read_text().replace("[crawl]\n", "[crawl]\nprocesses = 2\nextract_workers = 2\n"))
+    run_cli(path, "ingest", str(write_record(tmp_path / "record.json", "incident", urls)))
+    process = subprocess.Popen([sys.executable, "-c", SPLIT_CRAWLS, "--config", str(path), "check", "--all"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert wait_for(lambda: count(tmp_path, "SELECT COUNT(DISTINCT host) FROM (SELECT substr(s.cited_url, 1, 16) "
+                                                "AS host FROM checks c JOIN sources s ON s.id = c.source_id)") == 2, 60)
+        assert len(living_in_group(process.pid)) >= 6  # two crawls, two forkservers, their workers
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        web.close()
+        assert wait_for(lambda: not living_in_group(process.pid), 5), "processes outlived their parent"
+        assert count(tmp_path, "SELECT COUNT(*) FROM checks WHERE outcome != 'fetched'") == 0
+        assert count(tmp_path, "PRAGMA integrity_check") == "ok"
+    finally:
+        for pid in living_in_group(process.pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_a_torn_warc_record_is_cut_off_on_start(tmp_path, web):
