@@ -95,7 +95,7 @@ class CycleReport:
 
     @property
     def failed(self) -> bool:
-        return bool(self.checks.store_errors or self.checks.lost or (self.alerts and self.alerts.errors))
+        return bool(self.checks.failed or self.checks.lost or (self.alerts and self.alerts.errors))
 
 
 class Citewatch:
@@ -165,6 +165,8 @@ class Citewatch:
             on_start(len(sources))
         summary = run_check(self.settings, sources, clock=self.clock, control=control, on_checked=on_checked)
         logger.info("checked %d sources: %s; %d content changes", summary.checked, summary.states, summary.changed)
+        if summary.failed:
+            logger.error("%d checks failed, their sources still due: %s", summary.failed, summary.failures)
         return summary
 
     # -- what is stored -------------------------------------------------------------------

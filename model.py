@@ -141,6 +141,25 @@ class Verdict:
         return self.outcome in (State.OK, State.MOVED)
 
 
+@dataclass(frozen=True)
+class CheckFailure:
+    """A check that failed inside citewatch (a bug, or a page no step could handle), not
+    at the source: recorded with the step it failed in, and its source stays due."""
+
+    stage: str  # fetch, extract, judge, confirm, assess, store
+    error_class: str  # the exception's class name
+    detail: str
+
+    @classmethod
+    def of(cls, stage: str, error: BaseException) -> "CheckFailure":
+        return cls(stage, type(error).__name__, str(error)[:500])
+
+    @property
+    def key(self) -> str:
+        """How failures are counted in a run's summary."""
+        return f"{self.stage}: {self.error_class}"
+
+
 @dataclass
 class FetchResult:
     """One fetch of a source, whatever its outcome, as it moves through the pipelines."""
@@ -167,6 +186,7 @@ class FetchResult:
     confirmation: Extraction | None = None  # a second fetch made at once, when the text changed
     last_seen: StoredSnapshot | None = None  # the article as last seen, loaded when the bytes changed
     last_seen_page: Callable[[], str | None] | None = None  # its page, read back from the archive when first asked
+    failure: CheckFailure | None = None  # a step failed: the steps after it pass the check on to be recorded
 
     @property
     def page_url(self) -> str:
@@ -245,19 +265,25 @@ class CheckSummary:
     checked: int = 0
     changed: int = 0
     states: dict[str, int] = field(default_factory=dict)
-    store_errors: int = 0
+    failures: dict[str, int] = field(default_factory=dict)  # checks that failed, by CheckFailure.key
     lost: int = 0  # sources of a crawl process that failed before reporting: still due
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
 
     @classmethod
     def added_up(cls, summaries: list["CheckSummary"]) -> "CheckSummary":
         """The summary of a crawl split in shards."""
         states: Counter[str] = Counter()
+        failures: Counter[str] = Counter()
         for summary in summaries:
             states.update(summary.states)
+            failures.update(summary.failures)
         return cls(
             checked=sum(summary.checked for summary in summaries),
             changed=sum(summary.changed for summary in summaries),
             states=dict(states),
-            store_errors=sum(summary.store_errors for summary in summaries),
+            failures=dict(failures),
             lost=sum(summary.lost for summary in summaries),
         )

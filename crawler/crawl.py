@@ -22,7 +22,7 @@ from .capture import RawCapture
 from .control import CrawlControl
 from .extract import ExtractionPool
 from .guard import AddressGuardMiddleware, PrivateAddressFilter
-from .pipelines import ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
+from .pipelines import FAILED_STAT, ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
 from .spider import CheckSpider
 
 logger = logging.getLogger(__name__)
@@ -133,13 +133,16 @@ def crawl_sources(
 
 def summary_from_stats(stats: dict[str, Any]) -> CheckSummary:
     """What a crawl did, from the counts its pipelines kept in the crawl's stats."""
-    prefix = "citewatch/state/"
     return CheckSummary(
         checked=stats.get("citewatch/checked", 0),
         changed=stats.get("citewatch/changed", 0),
-        states={key[len(prefix):]: value for key, value in stats.items() if key.startswith(prefix)},
-        store_errors=stats.get("citewatch/store_errors", 0),
+        states=_counts(stats, "citewatch/state/"),
+        failures=_counts(stats, FAILED_STAT),
     )
+
+
+def _counts(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    return {key[len(prefix):]: value for key, value in stats.items() if key.startswith(prefix)}
 
 
 def _reactor_event_loop() -> asyncio.AbstractEventLoop:

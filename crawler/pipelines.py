@@ -12,12 +12,13 @@ from sqlite_utils import Database
 from twisted.internet import task
 
 from citewatch.config import Settings
-from citewatch.model import Change, CheckOutcome, Extraction, FetchResult, State, StoredSnapshot, Verdict
+from citewatch.model import Change, CheckFailure, CheckOutcome, Extraction, FetchResult, State, StoredSnapshot, Verdict
 from citewatch.storage.archive import WarcArchive
 from citewatch.storage.checks import (
     archived_ends,
     latest_snapshot,
     load_liveness,
+    record_failure,
     save_check,
     snapshot_age,
     volatile_signatures,
@@ -42,6 +43,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100  # checks committed together (see StorePipeline)
 BATCH_BYTES = 4 << 20  # or fewer, so that the responses they hold stay small
 BATCH_SECONDS = 1.0  # the longest a check waits for its commit
+FAILED_STAT = "citewatch/failed/"  # + CheckFailure.key: the checks that failed, counted
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,31 @@ def _content(result: FetchResult) -> str | bytes:
     return result.html if result.html is not None else result.body
 
 
-class ExtractPipeline:
+class _Step:
+    """A step of a check before it is stored. An error in it fails that check alone: the
+    check is marked failed, passed over by the steps after, and recorded by the store step."""
+
+    stage = ""
+
+    async def process_item(self, item: FetchResult) -> FetchResult:
+        if item.failure is None:
+            try:
+                await self.process(item)
+            except Exception as error:
+                logger.exception("the %s step failed for %s", self.stage, item.source.url)
+                item.failure = CheckFailure.of(self.stage, error)
+        return item
+
+    async def process(self, item: FetchResult) -> None:
+        raise NotImplementedError
+
+
+class ExtractPipeline(_Step):
     """Extracts the text of pages and PDFs whose bytes changed since the last check;
     other types (images, plain text, data) are archived and hashed, not extracted.
     Large crawls extract in a pool of worker processes (see ExtractionPool)."""
+
+    stage = "extract"
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -81,13 +104,12 @@ class ExtractPipeline:
     def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
         return cls(crawler.settings.getint("CITEWATCH_EXTRACT_WORKERS"))
 
-    async def process_item(self, item: FetchResult) -> FetchResult:
+    async def process(self, item: FetchResult) -> None:
         if needs_extraction(item):
             if self.workers:
                 item.extraction = await ExtractionPool.extract(self.workers, item.is_html, _content(item), item.page_url)
             else:
                 item.extraction = extract_text(item)
-        return item
 
 
 class _DatabasePipeline:
@@ -112,7 +134,7 @@ class _DatabasePipeline:
             self.db.close()
 
 
-class LivenessPipeline(_DatabasePipeline):
+class LivenessPipeline(_Step, _DatabasePipeline):
     """Judges each fetch (see crawler/judges.py): the article, or a page standing in for it
     (soft 404, parked, sent home, removed, a wall in front of it), or a refusal.
 
@@ -121,12 +143,14 @@ class LivenessPipeline(_DatabasePipeline):
     made-up path (see probe.py).
     """
 
+    stage = "judge"
+
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.prober = HostProber(crawler)
         self.archive = WarcArchive(self.settings.storage.warc_dir, self.settings.storage.warc_file_bytes)
 
-    async def process_item(self, item: FetchResult) -> FetchResult:
+    async def process(self, item: FetchResult) -> None:
         assert self.db is not None
         if item.extraction is not None:
             item.last_seen = latest_snapshot(self.db, item.source.id)
@@ -135,10 +159,9 @@ class LivenessPipeline(_DatabasePipeline):
             if item.is_html:
                 item.not_found_page = await self.prober.not_found_page(item.page_url)
         item.verdict = self.rules.judges.verdict(item)
-        return item
 
 
-class ConfirmPipeline(_DatabasePipeline):
+class ConfirmPipeline(_Step, _DatabasePipeline):
     """When the text differs from the last snapshot, fetches the page again at once.
 
     Lines that differ between two fetches made moments apart are noise, not edits; the
@@ -146,24 +169,25 @@ class ConfirmPipeline(_DatabasePipeline):
     first to stand alone.
     """
 
-    async def process_item(self, item: FetchResult) -> FetchResult:
+    stage = "confirm"
+
+    async def process(self, item: FetchResult) -> None:
         assert self.db is not None
         if item.extraction is None or (item.verdict and item.verdict.outcome != State.OK):
-            return item
+            return
         previous = item.last_seen
         volatile = volatile_signatures(self.db, item.source.id)
         if previous is None or not has_changed(previous.extraction, item.extraction, volatile, self.rules.noise):
-            return item
+            return
         try:
             response = await self.crawler.engine.download_async(Request(item.page_url, dont_filter=True))
         except Exception as error:  # any download failure: the first fetch stands alone
             logger.info("confirmation fetch of %s failed: %s", item.page_url, error)
-            return item
+            return
         second = result_from_response(response, item.source, item.fetched_at)
         if needs_extraction(second):
             item.confirmation = extract_text(second)
         self.crawler.stats.inc_value("citewatch/confirmations")
-        return item
 
 
 class StorePipeline(_DatabasePipeline):
@@ -174,7 +198,8 @@ class StorePipeline(_DatabasePipeline):
     savepoint for each. On a revisit, committing
     every check on its own cost more than the rest of storing it. Each check is still
     stored whole or not at all, and a crash loses only the checks not yet committed,
-    whose sources are therefore still due.
+    whose sources are therefore still due. A check that failed in any step is recorded as
+    failed (see CheckFailure), counted, and its source stays due.
     """
 
     def open_spider(self) -> None:
@@ -184,6 +209,7 @@ class StorePipeline(_DatabasePipeline):
         if removed:
             logger.warning("cut %d bytes of a WARC record torn by an earlier crash", removed)
         self.pending: list[CheckOutcome] = []
+        self.failed: list[FetchResult] = []
         self.pending_bytes = 0
         self.flusher = task.LoopingCall(self.flush)
         self.flusher.start(BATCH_SECONDS, now=False)
@@ -195,43 +221,66 @@ class StorePipeline(_DatabasePipeline):
 
     def process_item(self, item: FetchResult) -> FetchResult:
         assert self.db is not None
-        try:
-            self.pending.append(assess_fetch(self.db, item, self.settings, self.archive, self.rules))
-        except Exception:  # one source that cannot be stored must not stop the others
-            logger.exception("could not store the check of %s", item.source.url)
-            self.crawler.stats.inc_value("citewatch/store_errors")
-            return item
-        self.pending_bytes += len(item.body)
-        if len(self.pending) >= BATCH_SIZE or self.pending_bytes >= BATCH_BYTES:
+        if item.failure is None:
+            try:
+                self.pending.append(assess_fetch(self.db, item, self.settings, self.archive, self.rules))
+                self.pending_bytes += len(item.body)
+            except Exception as error:  # one source that cannot be judged must not stop the others
+                logger.exception("could not judge the check of %s", item.source.url)
+                item.failure = CheckFailure.of("assess", error)
+        if item.failure is not None:
+            self.failed.append(self._counted(item))
+        if len(self.pending) + len(self.failed) >= BATCH_SIZE or self.pending_bytes >= BATCH_BYTES:
             self.flush()
         return item
 
     def flush(self) -> None:
-        """Store the pending checks, in one transaction."""
+        """Store the pending checks and record the failed ones, in one transaction."""
         assert self.db is not None
         batch, self.pending, self.pending_bytes = self.pending, [], 0
-        stats = self.crawler.stats
+        failed, self.failed = self.failed, []
         stored = []
         try:
             with self.db.atomic():
                 for outcome in batch:
                     try:
                         save_check(self.db, outcome)  # a savepoint: this check whole or not at all
-                    except Exception:
+                    except Exception as error:
                         logger.exception("could not store the check of %s", outcome.result.source.url)
-                        stats.inc_value("citewatch/store_errors")
+                        outcome.result.failure = CheckFailure.of("store", error)
+                        failed.append(self._counted(outcome.result))
                     else:
                         stored.append(outcome)
+                for item in failed:
+                    self._record_failure(item)
                 end_if_orphaned()  # a shard whose parent died commits nothing
-        except Exception:  # the commit failed: none of the batch is stored
+        except Exception as error:  # the commit failed: none of the batch is stored
             logger.exception("could not store %d checks", len(stored))
-            stats.inc_value("citewatch/store_errors", len(stored))
+            for outcome in stored:
+                outcome.result.failure = CheckFailure.of("store", error)
+                failed.append(self._counted(outcome.result))
+            self.failed = failed + self.failed  # recorded by the next flush, if the database allows
             return
+        stats = self.crawler.stats
         for outcome in stored:
             stats.inc_value("citewatch/checked")
             stats.inc_value(f"citewatch/state/{outcome.transition.liveness.state}")
             if outcome.change is not None:
                 stats.inc_value("citewatch/changed")
+
+    def _counted(self, item: FetchResult) -> FetchResult:
+        assert item.failure is not None
+        self.crawler.stats.inc_value(f"{FAILED_STAT}{item.failure.key}")
+        return item
+
+    def _record_failure(self, item: FetchResult) -> None:
+        """In its own savepoint: a failure that cannot be recorded (the database is what
+        failed) is still counted and logged."""
+        assert self.db is not None
+        try:
+            record_failure(self.db, item)
+        except Exception as error:
+            logger.error("could not record the failed check of %s: %s", item.source.url, error)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, AsyncIterator, Callable
 
@@ -9,10 +10,12 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from citewatch.model import FetchResult, SourceToCheck
+from citewatch.model import CheckFailure, FetchResult, SourceToCheck
 from citewatch.times import to_iso
 
 from .fetch import result_from_failure, result_from_response
+
+logger = logging.getLogger(__name__)
 
 
 def conditional_headers(source: SourceToCheck) -> dict[str, str]:
@@ -53,7 +56,16 @@ class CheckSpider(scrapy.Spider):
         return to_iso(self.clock())
 
     def parse_response(self, response: Response) -> Any:
-        yield result_from_response(response, response.meta["source"], self.now())
+        yield self._result(result_from_response, response, response.meta["source"])
 
     def parse_failure(self, failure: Failure) -> Any:
-        yield result_from_failure(failure, failure.request.meta["source"], self.now())
+        yield self._result(result_from_failure, failure, failure.request.meta["source"])
+
+    def _result(self, build: Callable[[Any, SourceToCheck, str], FetchResult], answer: Any, source: SourceToCheck) -> FetchResult:
+        """The item for an answer; if it cannot be built, an item that records why."""
+        fetched_at = self.now()
+        try:
+            return build(answer, source, fetched_at)
+        except Exception as error:
+            logger.exception("could not read the answer for %s", source.url)
+            return FetchResult(source, fetched_at, failure=CheckFailure.of("fetch", error))

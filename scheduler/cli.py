@@ -23,7 +23,7 @@ from rich.table import Table
 from citewatch.config import CONFIG_ENV_VAR, load_settings, parse_duration
 from citewatch.errors import BadInput, CitewatchError, RunFailed
 from citewatch.facade import Citewatch, LookupRun
-from citewatch.model import State, reason_words
+from citewatch.model import CheckSummary, State, reason_words
 from citewatch.reports.formats import ReportFormat
 from citewatch.storage.lock import RunLock
 from citewatch.version import __version__
@@ -123,10 +123,20 @@ def check(cw: Citewatch, check_all: bool, urls: tuple[str, ...]) -> None:
         + (f": {states}" if states else "")
         + f"; {_count(summary.changed, 'content change')}."
     )
-    if summary.store_errors:
-        raise RunFailed(f"{_count(summary.store_errors, 'check')} could not be stored (see log)")
+    problems = _check_problems(summary)
+    if problems:
+        raise RunFailed("; ".join(problems))
+
+
+def _check_problems(summary: CheckSummary) -> list[str]:
+    """What went wrong in a crawl, one phrase each (the log has the details)."""
+    problems = []
+    if summary.failed:
+        kinds = ", ".join(f"{count} in {key}" for key, count in sorted(summary.failures.items()))
+        problems.append(f"{_count(summary.failed, 'check')} failed ({kinds}), still due: see the log")
     if summary.lost:
-        raise RunFailed(f"a crawl process failed: up to {_count(summary.lost, 'source')} not checked, still due (see log)")
+        problems.append(f"a crawl process failed: up to {_count(summary.lost, 'source')} not checked, still due: see the log")
+    return problems
 
 
 _STATUS_COLUMNS = (
@@ -309,6 +319,8 @@ def run(cw: Citewatch) -> None:
         return
     checks = cycle.checks
     click.echo(f"Checked {_count(checks.checked, 'source')}; {_count(checks.changed, 'content change')}.")
+    for problem in _check_problems(checks):
+        click.echo(f"error: {problem}", err=True)
     if cycle.wayback is not None:
         click.echo(f"Wayback Machine: {cycle.wayback.submitted} submitted, {cycle.wayback.pending} pending.")
     if cycle.alerts is not None:

@@ -137,6 +137,16 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
     return check_id
 
 
+def record_failure(db: Database, result: FetchResult) -> None:
+    """Record a check that failed before it could be stored (its source stays due)."""
+    assert result.failure is not None
+    failure = result.failure
+    with db.atomic():
+        _insert(db, "check_failures", {"source_id": result.source.id, "failed_at": result.fetched_at,
+                                       "stage": failure.stage, "error_class": failure.error_class,
+                                       "detail": failure.detail})
+
+
 def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
     """A plain INSERT: on the path of every check, sqlite-utils' table introspection costs
     more than the write itself. Column names are ours, never from input."""

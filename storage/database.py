@@ -11,7 +11,8 @@ Tables:
 - wayback_queue, wayback_state: Save Page Now submissions and the queue's pacing;
 - outbox: alert messages of every notifier, stored before they are sent so that none is
   sent twice;
-- job_runs: when the scheduled jobs (digest, report) last ran.
+- job_runs: when the scheduled jobs (digest, report) last ran;
+- check_failures: checks that failed inside citewatch before they could be stored.
 
 All SQL lives in this package.
 """
@@ -278,6 +279,19 @@ def m012_interstitials(db: Database) -> None:
 def m013_reason_on_each_check(db: Database) -> None:
     """What each check's page was judged to be, when not the article (paywall, removed, ...)."""
     db["checks"].add_column("reason", str)
+
+
+@MIGRATIONS()
+def m014_check_failures(db: Database) -> None:
+    """Checks that failed inside citewatch before they could be stored: the step, the
+    error's class and message. Their sources stay due."""
+    db["check_failures"].create(
+        {"id": int, "source_id": int, "failed_at": str, "stage": str, "error_class": str, "detail": str},
+        pk="id",
+        not_null={"source_id", "failed_at", "stage", "error_class"},
+        foreign_keys=[("source_id", "sources", "id")],
+    )
+    db["check_failures"].create_index(["source_id", "failed_at"])
 
 
 def cited(sources: str = "sources") -> str:

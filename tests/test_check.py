@@ -404,12 +404,66 @@ def test_a_check_that_cannot_be_stored_leaves_the_rest_of_its_batch_stored(confi
 
     monkeypatch.setattr(stored_checks, "_source_update", fail_for_b)
     result = run_cli(config_file, "check", "--all")
-    assert result.exit_code == 1 and "1 check could not be stored" in result.output
+    assert result.exit_code == 1 and "1 check failed (1 in store: OSError), still due" in result.output
     assert [len(checks(config_file, web.url(p))) for p in ("/a", "/b", "/c")] == [1, 0, 1]
     monkeypatch.undo()
     assert run_cli(config_file, "check").exit_code == 0  # /b is still due
     assert len(checks(config_file, web.url("/b"))) == 1
 
+
+class SimulatedBug(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stage, step", [
+    ("fetch", "citewatch.crawler.spider.result_from_response"),
+    ("extract", "citewatch.crawler.pipelines.extract_text"),
+    ("judge", "citewatch.crawler.judges.Judges.verdict"),
+    ("confirm", "citewatch.crawler.pipelines.volatile_signatures"),
+    ("assess", "citewatch.crawler.pipelines.advance"),
+])
+def test_a_check_that_fails_in_any_step_is_recorded_counted_and_stays_due(stage, step, config_file, tmp_path, web, monkeypatch):
+    web.pages["/a"] = Page(ARTICLE)
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/a")])
+    assert run_cli(config_file, "ingest", str(record)).exit_code == 0
+
+    def bug(*args, **kwargs):
+        raise SimulatedBug("a page no step could handle")
+
+    monkeypatch.setattr(step, bug)
+    result = run_cli(config_file, "check", "--all")
+    assert result.exit_code == 1
+    assert f"1 check failed (1 in {stage}: SimulatedBug), still due" in result.output
+    assert "Checked 0 sources" in result.output
+    db = open_database(config_file.parent / "data" / "citewatch.db")
+    try:
+        assert [(row["stage"], row["error_class"], row["detail"]) for row in db["check_failures"].rows] == [
+            (stage, "SimulatedBug", "a page no step could handle")]
+    finally:
+        db.close()
+    assert checks(config_file, web.url("/a")) == []
+    monkeypatch.undo()
+    assert run_cli(config_file, "check").exit_code == 0  # still due
+    assert [row["outcome"] for row in checks(config_file, web.url("/a"))] == ["fetched"]
+
+
+def test_run_says_which_checks_failed_and_exits_1(config_file, tmp_path, web, monkeypatch):
+    web.pages["/a"] = Page(ARTICLE)
+    web.pages["/b"] = Page(ARTICLE.replace("Friday", "Monday"))
+    record = write_record(tmp_path / "record.json", "incident", [web.url("/a"), web.url("/b")])
+    assert run_cli(config_file, "ingest", str(record)).exit_code == 0
+    extract_text = pipelines.extract_text
+
+    def fail_for_b(result):
+        if result.source.url.endswith("/b"):
+            raise SimulatedBug("a page no step could handle")
+        return extract_text(result)
+
+    monkeypatch.setattr(pipelines, "extract_text", fail_for_b)
+    result = run_cli(config_file, "run")
+    assert result.exit_code == 1
+    assert "Checked 1 source;" in result.output
+    assert "error: 1 check failed (1 in extract: SimulatedBug), still due: see the log" in result.output
 
 
 def test_a_revisit_reads_the_content_age_from_an_index_alone(tmp_path):
