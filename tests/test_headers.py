@@ -1,0 +1,104 @@
+"""Any value of any header a server sends ends as a recorded check: crawled twice over a raw
+loopback server (the second time with the validators the first one stored), values drawn
+by hypothesis and from the forms that break parsers."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import threading
+from pathlib import Path
+
+from helpers import ARTICLE, run_cli, write_record
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+BODY = ARTICLE.encode()
+
+# Each header, and the response that carries it (the value replaces {value})
+RESPONSES = {
+    "retry-after": b"HTTP/1.1 503 Busy\r\nRetry-After: {value}\r\nContent-Length: 4\r\n\r\nbusy",
+    "last-modified": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nLast-Modified: {value}\r\nContent-Length: {length}\r\n\r\n{body}",
+    "etag": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nETag: {value}\r\nContent-Length: {length}\r\n\r\n{body}",
+    "content-type": b"HTTP/1.1 200 OK\r\nContent-Type: {value}\r\nContent-Length: {length}\r\n\r\n{body}",
+    "charset": b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset={value}\r\nContent-Length: {length}\r\n\r\n{body}",
+    "location": b"HTTP/1.1 301 Moved\r\nLocation: {value}\r\nContent-Length: 0\r\n\r\n",
+    "content-length": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {value}\r\n\r\n{body}",
+}
+
+NASTY = [b"", b" ", b"-1", b"0", b"99999999999999999999999", b"1e3", b"\x00", b"\xff\xfe", b"\"unterminated",
+         b"W/\"x\"", b"Mon, 99 Foo 2026 25:61:61 GMT", b"Mon, 01 Jun 2026 12:05:00 -0000", b"Mon, 01 Jun 2026 12:05:00",
+         b"utf-99", b"text/html; charset=", b"//", b"http://[::1", b"http://", b"javascript:alert(1)", b"../" * 20,
+         b"/%zz%", b"http://a b/", b"\xc3\x28", b"x" * 4000, b"text/html;;;charset=\"utf-8", b"12, 34"]
+VALUES = st.one_of(st.sampled_from(NASTY), st.binary(max_size=60).map(lambda raw: raw.replace(b"\r", b"").replace(b"\n", b"")))
+
+
+class RawWeb:
+    """A loopback server that answers each path with the bytes set for it, then closes."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, bytes] = {}
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            try:
+                request = connection.recv(65536)
+                path = request.split(b" ", 2)[1].decode("latin-1") if request.count(b" ") >= 2 else "/"
+                connection.sendall(self.answers.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def response(header: str, value: bytes) -> bytes:
+    template = RESPONSES[header]
+    return (template.replace(b"{value}", value).replace(b"{length}", str(len(BODY)).encode())
+            .replace(b"{body}", BODY))
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(VALUES, min_size=6, max_size=6))
+def test_any_header_value_ends_as_a_recorded_check(tmp_path_factory, values):
+    directory = tmp_path_factory.mktemp("headers")
+    config = directory / "citewatch.toml"
+    config.write_text('[storage]\ndir = "data"\n[crawl]\ntimeout = 3\ndelay = 0\nallow_private_addresses = true\n'
+                      "[wayback]\nenabled = false\n")
+    web = RawWeb()
+    try:
+        for header in RESPONSES:
+            for number, value in enumerate([*values, *NASTY]):
+                web.answers[f"/{header}/{number}"] = response(header, value)
+        urls = [web.url(path) for path in web.answers]
+        assert run_cli(config, "ingest", str(write_record(directory / "record.json", "incident", urls))).exit_code == 0
+        for crawl in (1, 2):  # the second sends back the ETag and Last-Modified the first stored
+            result = run_cli(config, "check", "--all")
+            assert result.exit_code == 0, result.output
+            assert checks_per_source(directory / "data" / "citewatch.db") == {crawl}
+    finally:
+        web.close()
+
+
+def checks_per_source(database: Path) -> set[int]:
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM check_failures").fetchone()[0] == 0
+        rows = connection.execute("SELECT COUNT(checks.id) FROM sources LEFT JOIN checks ON checks.source_id = sources.id "
+                                  "GROUP BY sources.id")
+        return {count for (count,) in rows}
