@@ -4,6 +4,8 @@
   record, key or URL.
 - RunFailed (exit status 1): the command ran, but part of its work failed; what was done
   is kept.
+- Busy (exit status 0): another citewatch process is doing this job right now, so this
+  one did nothing; one line says which process.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ class BadInput(CitewatchError):
 
 class RunFailed(CitewatchError):
     """The work was done in part: what failed is in the message (and the log)."""
+
+
+class Busy(CitewatchError):
+    """Another citewatch process holds this job (a crawl, the Wayback queue, a run): nothing
+    was done here, and nothing is lost, since that process does the same work."""
 
 
 class UnknownSource(BadInput):

@@ -29,7 +29,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +42,7 @@ from .crawler.control import CrawlControl
 from .crawler.judges import Judges
 from .crawler.noise import Noise
 from .crawler.runner import run_check
-from .errors import BadInput, RunFailed, UnknownIncident, UnknownSource, UnsafeMainModule
+from .errors import BadInput, Busy, RunFailed, UnknownIncident, UnknownSource, UnsafeMainModule
 from .model import CheckSummary, State
 from .reports.alerts import AlertRun, send_alerts
 from .reports.digest import pending_digest
@@ -85,13 +86,13 @@ class ReportRun:
 
 @dataclass
 class CycleReport:
-    """What one `run_cycle` did; `active_run` is the PID of another run that held the lock."""
+    """What one `run_cycle` did; `busy` says which of its jobs another process was doing."""
 
     checks: CheckSummary = field(default_factory=CheckSummary)
     wayback: QueueRun | LookupRun | None = None
     alerts: AlertRun | None = None
     report: ReportRun | None = None
-    active_run: str | None = None
+    busy: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -161,9 +162,10 @@ class Citewatch:
             known = {normalize_url(source.url) for source in sources}
             missing = [url for url in urls or () if normalize_url(url) not in known]
             raise UnknownSource(f"not a cited source: {', '.join(missing)} (ingest a record citing it first)")
-        if on_start is not None:
-            on_start(len(sources))
-        summary = run_check(self.settings, sources, clock=self.clock, control=control, on_checked=on_checked)
+        with self._turn("crawl", "crawl"):
+            if on_start is not None:
+                on_start(len(sources))
+            summary = run_check(self.settings, sources, clock=self.clock, control=control, on_checked=on_checked)
         logger.info("checked %d sources: %s; %d content changes", summary.checked, summary.states, summary.changed)
         if summary.failed:
             logger.error("%d checks failed, their sources still due: %s", summary.failed, summary.failures)
@@ -214,10 +216,11 @@ class Citewatch:
         if not wayback.enabled:
             return None
         client = WaybackClient(wayback)
-        if lookup:
-            return LookupRun(*refresh_archive_links(self.db, client))
-        run = run_queue(self.db, wayback, client, clock=self.clock, sleep=sleep, max_seconds=max_seconds,
-                        keep_going=keep_going)
+        with self._turn("wayback", "Wayback queue run"):
+            if lookup:
+                return LookupRun(*refresh_archive_links(self.db, client))
+            run = run_queue(self.db, wayback, client, clock=self.clock, sleep=sleep, max_seconds=max_seconds,
+                            keep_going=keep_going)
         if run.submitted or run.failed or run.paused_until:
             logger.info("wayback: %d submitted, %d failed, %d pending%s", run.submitted, run.failed, run.pending,
                         f", paused until {run.paused_until}" if run.paused_until else "")
@@ -275,14 +278,19 @@ class Citewatch:
                   on_start: Callable[[int], None] | None = None) -> CycleReport:
         """Everything that is due now, once (for cron): check what is due, run the Wayback
         queue for at most two minutes, send the digest and rewrite the report if their
-        schedules have fired since they last ran. One run at a time per data directory:
-        if another holds the lock, nothing is done and `active_run` names it."""
-        lock = RunLock(self.settings.storage.dir)
-        if not lock.acquire():
-            return CycleReport(active_run=lock.holder)
-        with lock:
-            cycle = CycleReport(self.check(on_checked=on_checked, on_start=on_start))
-            cycle.wayback = self.archive(max_seconds=WAYBACK_BUDGET_SECONDS)
+        schedules have fired since they last ran. One run at a time per data directory
+        (Busy if another is active); a crawl or Wayback queue that another process is
+        running (a `check` by hand) is left to it."""
+        with self._turn("citewatch", "run"):
+            cycle = CycleReport()
+            try:
+                cycle.checks = self.check(on_checked=on_checked, on_start=on_start)
+            except Busy as busy:
+                cycle.busy.append(str(busy))
+            try:
+                cycle.wayback = self.archive(max_seconds=WAYBACK_BUDGET_SECONDS)
+            except Busy as busy:
+                cycle.busy.append(str(busy))
             now, schedule = self.clock(), self.settings.schedule
             if self.settings.notifies and jobs.is_due(self.db, "digest", schedule.digest, now):
                 cycle.alerts = self.send_digest()
@@ -291,6 +299,15 @@ class Citewatch:
         return cycle
 
     # -- helpers --------------------------------------------------------------------------
+
+    @contextmanager
+    def _turn(self, job: str, doing: str) -> Iterator[None]:
+        """Hold the lock of `job` (one process at a time does it), or raise Busy."""
+        lock = RunLock(self.settings.storage.dir, job)
+        if not lock.acquire():
+            raise Busy(f"Another citewatch {doing} is active (pid {lock.holder}): nothing to do.")
+        with lock:
+            yield
 
     def _archive(self) -> WarcArchive:
         storage = self.settings.storage

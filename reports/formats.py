@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import ClassVar
@@ -77,22 +80,19 @@ class CsvReport(ReportFormat):
     name, entry, description = "csv", "citations.csv", "one row per citation"
 
     def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
-        path = out / self.entry
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            for row in _rows(report):
-                writer.writerow({key: _spreadsheet_safe(row[key]) for key in CSV_COLUMNS})
-        return [path]
+        table = io.StringIO(newline="")
+        writer = csv.DictWriter(table, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for row in _rows(report):
+            writer.writerow({key: _spreadsheet_safe(row[key]) for key in CSV_COLUMNS})
+        return [write_file(out / self.entry, table.getvalue())]
 
 
 class JsonReport(ReportFormat):
     name, entry, description = "json", "citations.json", "one object per citation"
 
     def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
-        path = out / self.entry
-        path.write_text(json.dumps(_rows(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return [path]
+        return [write_file(out / self.entry, json.dumps(_rows(report), indent=2, ensure_ascii=False) + "\n")]
 
 
 def _spreadsheet_safe(value: object) -> object:
@@ -103,8 +103,22 @@ def _spreadsheet_safe(value: object) -> object:
 
 
 def _render(path: Path, template: str, **context: object) -> Path:
+    return write_file(path, environment.get_template(template).render(**context))
+
+
+def write_file(path: Path, text: str) -> Path:
+    """Write a report file whole or not at all: a reader (or a web server) never sees half
+    of one, and two reports written at once leave one of them, not a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(environment.get_template(template).render(**context), encoding="utf-8")
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.",
+                                     delete=False) as handle:
+        handle.write(text)
+    try:
+        os.chmod(handle.name, 0o644)  # a temporary file is private; a report is read by the web server
+        os.replace(handle.name, path)
+    except BaseException:
+        os.unlink(handle.name)
+        raise
     return path
 
 

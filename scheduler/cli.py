@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from citewatch.config import CONFIG_ENV_VAR, load_settings, parse_duration
-from citewatch.errors import BadInput, CitewatchError, RunFailed
+from citewatch.errors import BadInput, Busy, CitewatchError, RunFailed
 from citewatch.facade import Citewatch, LookupRun
 from citewatch.model import CheckSummary, State, reason_words
 from citewatch.reports.formats import ReportFormat
@@ -55,6 +55,9 @@ class CitewatchGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except Busy as busy:  # another process is doing this: said in one line, not an error
+            click.echo(str(busy))
+            return None
         except CitewatchError as error:
             raise CommandFailed(error) from error
 
@@ -314,9 +317,8 @@ def run(cw: Citewatch) -> None:
     rewrite the report if their schedules say so. Exits at once if another run is active."""
     with ProgressBar("checking sources") as bar:
         cycle = cw.run_cycle(on_checked=bar.advance, on_start=bar.start)
-    if cycle.active_run is not None:
-        click.echo(f"Another citewatch run is active (pid {cycle.active_run}): nothing to do.")
-        return
+    for busy in cycle.busy:
+        click.echo(busy)
     checks = cycle.checks
     click.echo(f"Checked {_count(checks.checked, 'source')}; {_count(checks.changed, 'content change')}.")
     for problem in _check_problems(checks):

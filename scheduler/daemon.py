@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from citewatch.config import Settings
 from citewatch.crawler.control import CrawlControl
+from citewatch.errors import Busy
 from citewatch.facade import Citewatch
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,10 @@ def run_daemon(settings: Settings) -> int:
 
 def _job(settings: Settings, work: Callable[[Citewatch], object]) -> None:
     with Citewatch(settings) as cw:
-        work(cw)
+        try:
+            work(cw)
+        except Busy as busy:  # a `check` or `archive` typed by hand is doing it: its turn
+            logger.info("%s", busy)
 
 
 def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: CrawlControl, stopping: threading.Event) -> None:

@@ -301,6 +301,30 @@ def cited(sources: str = "sources") -> str:
     return f"EXISTS (SELECT 1 FROM citations WHERE citations.source_id = {sources}.id)"
 
 
+class _Database(Database):
+    """sqlite-utils' Database, whose transactions take the write lock as they begin.
+
+    A transaction that reads before it writes (sqlite-utils' `update` first reads the row)
+    fails at once with "database is locked" when another process wrote in between: a
+    reader cannot become the writer over a newer version. BEGIN IMMEDIATE waits its turn
+    (the busy timeout) instead, and what it reads is still true when it writes. Nested,
+    a transaction is a savepoint, as in sqlite-utils."""
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated.
     Raises BadInput naming the file if it cannot be opened."""
@@ -310,7 +334,7 @@ def open_database(path: str | Path) -> Database:
         # The crawl writes from the reactor thread through its own connection; a writer
         # waits for the other instead of failing at once.
         connection = sqlite3.connect(path, timeout=30)
-        db = Database(connection)
+        db = _Database(connection)
         db.enable_wal()
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode across process crashes
@@ -318,22 +342,3 @@ def open_database(path: str | Path) -> Database:
     except (OSError, sqlite3.Error) as error:
         raise BadInput(f"cannot open the database {path}: {error} (check storage.dir)") from error
     return db
-
-
-@contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """A transaction that takes the write lock before it reads (BEGIN IMMEDIATE), so that
-    what it reads is still true when it writes. A deferred transaction that reads, then
-    writes, fails at once with "database is locked" when another process wrote in between;
-    this one waits its turn (the busy timeout) instead. Nested, it is a savepoint."""
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.conn.rollback()
-        raise
-    db.conn.commit()

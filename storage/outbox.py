@@ -18,8 +18,6 @@ from sqlite_utils import Database
 
 from citewatch.model import State
 
-from .database import write_transaction
-
 ALERT_KINDS = ("changed", "dead", "revived", "moved", "blocked")  # in the order a subject names them
 
 
@@ -128,7 +126,7 @@ def add_batch(db: Database, compose: Callable[[], tuple[list[Message], list[int]
     holds the write lock from the first read: `compose` reads the pending events and
     returns the messages and the events' ids (none: no batch). Two runs at once can never
     put one event in two batches."""
-    with write_transaction(db):
+    with db.atomic():
         messages, event_ids = compose()
         if not event_ids:
             return None
@@ -167,7 +165,7 @@ def queued(db: Database, channel: str) -> list[QueuedMessage]:
 
 def claim(db: Database, outbox_id: int) -> bool:
     """Take a prepared message for delivery; False if another run took it first."""
-    with write_transaction(db):
+    with db.atomic():
         return db.execute("UPDATE outbox SET state = 'claimed' WHERE id = ? AND state = 'prepared'", [outbox_id]).rowcount == 1
 
 
@@ -190,7 +188,7 @@ def give_up_on_interrupted(db: Database) -> list[str]:
     """At the start of a sender's turn (no other sender runs): messages claimed by a run
     that died before handing them over are certainly not delivered, and are prepared
     again; messages interrupted while being delivered become uncertain. Their Message-IDs."""
-    with write_transaction(db):
+    with db.atomic():
         db.execute("UPDATE outbox SET state = 'prepared' WHERE state = 'claimed'")
         message_ids = [row[0] for row in db.execute("SELECT message_id FROM outbox WHERE state = 'sending'")]
         db.execute("UPDATE outbox SET state = 'uncertain' WHERE state = 'sending'")

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from helpers import ARTICLE, wait_for, write_record
 from webserver import Page
 
@@ -93,6 +94,49 @@ def test_only_one_run_at_a_time(tmp_path, web):
     finally:
         first.kill()
     assert count_checks(tmp_path) == 1
+
+
+def test_one_crawl_at_a_time_so_an_edit_is_found_once(tmp_path, web):
+    """A `check` typed while the cron run crawls says so in one line and checks nothing;
+    the run goes on with the rest of its work while a `check` holds the crawl."""
+    web.pages["/a"] = Page(ARTICLE)
+    path = config(tmp_path)
+    cite(path, tmp_path, web.url("/a"))
+    subprocess.run([CITEWATCH, "--config", str(path), "check"], check=True, capture_output=True)
+    web.pages["/a"] = Page(ARTICLE.replace("Friday", "Monday"), delay=4)
+    first = subprocess.Popen([CITEWATCH, "--config", str(path), "check", "--all"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: len(web.requests_to("/a")) == 2, 30)
+        for args in (["check", "--all"], ["check", web.url("/a")]):
+            second = subprocess.run([CITEWATCH, "--config", str(path), *args], capture_output=True, text=True, timeout=30)
+            assert second.returncode == 0
+            assert second.stdout == f"Another citewatch crawl is active (pid {first.pid}): nothing to do.\n"
+        run = subprocess.run([CITEWATCH, "--config", str(path), "run"], capture_output=True, text=True, timeout=30)
+        assert run.returncode == 0 and run.stdout.startswith(f"Another citewatch crawl is active (pid {first.pid})")
+        assert "Checked 0 sources" in run.stdout
+        assert first.wait(timeout=60) == 0 and "1 content change" in first.stdout.read()
+    finally:
+        first.kill()
+    with sqlite3.connect(tmp_path / "data" / "citewatch.db") as connection:
+        assert connection.execute("SELECT COUNT(*) FROM events WHERE kind = 'changed'").fetchone()[0] == 1
+    assert count_checks(tmp_path) == 2
+
+
+def test_a_transaction_holds_the_write_lock_from_its_start(tmp_path):
+    """Else a transaction that reads, then writes, fails at once with "database is locked"
+    when another process wrote in between (sqlite-utils' `update` reads the row first)."""
+    database = tmp_path / "citewatch.db"
+    db = open_database(database)
+    other = sqlite3.connect(database, timeout=0)
+    try:
+        with db.atomic():
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # and lets it go at the end
+        other.rollback()
+    finally:
+        other.close()
+        db.close()
 
 
 def test_a_killed_run_leaves_a_lock_the_next_run_takes_over(tmp_path, web):
