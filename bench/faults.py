@@ -215,6 +215,9 @@ def run_faults(seconds: float, sources: int, seed: int, directory: Path) -> Find
     world = World(directory, sources)
     try:
         _cli(world, "ingest", str(world.record))
+        _cli(world, "check", "--all")  # a first version of every page, then a second with an edit:
+        time.sleep(EPOCH_SECONDS - time.time() % EPOCH_SECONDS + 0.1)  # events to alert from the start
+        _cli(world, "check", "--all")
         watcher = Watcher(world.database)
         running: list[Command] = []
         finished: list[Command] = []

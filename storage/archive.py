@@ -153,12 +153,12 @@ def _records(writer: WARCWriter, exchange: RawExchange, at: datetime):  # type: 
         payload=io.BytesIO(b""),
         length=0,
         http_headers=StatusAndHeaders(
-            f"{exchange.method} /{path} HTTP/1.1", exchange.request_headers, is_http_request=True
+            f"{exchange.method} /{path} HTTP/1.1", _ascii(exchange.request_headers), is_http_request=True
         ),
         warc_headers_dict={"WARC-Date": date},
     )
     reason = _reason(exchange.status)
-    headers = [(name, value) for name, value in exchange.response_headers if name.lower() not in _TRANSFER_HEADERS]
+    headers = _ascii([(name, value) for name, value in exchange.response_headers if name.lower() not in _TRANSFER_HEADERS])
     response = writer.create_warc_record(
         exchange.url,
         "response",
@@ -168,6 +168,24 @@ def _records(writer: WARCWriter, exchange: RawExchange, at: datetime):  # type: 
         warc_headers_dict={"WARC-Date": date},
     )
     return request, response
+
+
+def _ascii(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers a WARC header block can hold: a WARC's HTTP headers are ASCII, and warcio's
+    own percent-encoding leaves some values (a charset parameter) as they were, then fails.
+    Header bytes outside ASCII (read as latin-1) are percent-encoded, as warcio would."""
+    return [(_percent_encoded(name), _percent_encoded(value)) for name, value in headers]
+
+
+def _percent_encoded(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(char if char.isascii() else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    raw = char.encode("latin-1") if ord(char) < 256 else char.encode("utf-8")  # the byte as received
+    return "".join(f"%{byte:02X}" for byte in raw)
 
 
 def _reason(status: int) -> str:

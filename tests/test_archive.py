@@ -168,3 +168,20 @@ def test_a_record_another_process_is_writing_is_waited_for_not_cut(tmp_path):
     repair.join()
     assert repaired == [0]
     assert [uri for kind, uri, *_ in records(path) if kind == "response"] == ["http://example.org/1", "http://example.org/2"]
+
+
+def test_header_bytes_outside_ascii_are_archived_percent_encoded(tmp_path):
+    """warcio's own fallback left a charset parameter as it was, then failed to write it."""
+    from datetime import datetime, timezone
+
+    from citewatch.model import RawExchange
+    from citewatch.storage.archive import WarcArchive
+
+    archive = WarcArchive(tmp_path, 10_000_000)
+    headers = [("Content-Type", 'text/html; charset="ab\x8dcd\xb3"'), ("ETag", "\xff\"x\"")]
+    location = archive.append(RawExchange("http://example.org/a", "GET", [], 200, headers, b"<p>a</p>"),
+                              datetime(2026, 1, 1, tzinfo=timezone.utc))
+    response = archive.read(location)
+    assert dict(response.headers) == {"Content-Type": 'text/html; charset="ab%8Dcd%B3"', "ETag": '%FF"x"'}
+    assert response.body == b"<p>a</p>"
+    assert warcio("check", str(tmp_path / location.file)).returncode == 0

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from helpers import ARTICLE, run_cli, write_record
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 BODY = ARTICLE.encode()
@@ -22,14 +22,14 @@ RESPONSES = {
     "etag": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nETag: {value}\r\nContent-Length: {length}\r\n\r\n{body}",
     "content-type": b"HTTP/1.1 200 OK\r\nContent-Type: {value}\r\nContent-Length: {length}\r\n\r\n{body}",
     "charset": b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset={value}\r\nContent-Length: {length}\r\n\r\n{body}",
-    "location": b"HTTP/1.1 301 Moved\r\nLocation: {value}\r\nContent-Length: 0\r\n\r\n",
+    "location": b"HTTP/1.1 301 Moved\r\nLocation: {value}\r\nContent-Length: 0\r\n\r\n",  # none leaves loopback
     "content-length": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {value}\r\n\r\n{body}",
 }
 
 NASTY = [b"", b" ", b"-1", b"0", b"99999999999999999999999", b"1e3", b"\x00", b"\xff\xfe", b"\"unterminated",
          b"W/\"x\"", b"Mon, 99 Foo 2026 25:61:61 GMT", b"Mon, 01 Jun 2026 12:05:00 -0000", b"Mon, 01 Jun 2026 12:05:00",
          b"utf-99", b"text/html; charset=", b"//", b"http://[::1", b"http://", b"javascript:alert(1)", b"../" * 20,
-         b"/%zz%", b"http://a b/", b"\xc3\x28", b"x" * 4000, b"text/html;;;charset=\"utf-8", b"12, 34"]
+         b"/%zz%", b"http://127.0.0.1:1/a b", b"\xc3\x28", b"x" * 4000, b"text/html;;;charset=\"utf-8", b"12, 34"]
 VALUES = st.one_of(st.sampled_from(NASTY), st.binary(max_size=60).map(lambda raw: raw.replace(b"\r", b"").replace(b"\n", b"")))
 
 
@@ -70,11 +70,15 @@ class RawWeb:
 
 def response(header: str, value: bytes) -> bytes:
     template = RESPONSES[header]
+    if header == "location" and value not in NASTY:  # drawn bytes could name a public host: kept on this one
+        value = b"/moved/" + value
     return (template.replace(b"{value}", value).replace(b"{length}", str(len(BODY)).encode())
             .replace(b"{body}", BODY))
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No shrinking: each example is a crawl, and the failing value is named in the assertion.
+@settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(VALUES, min_size=6, max_size=6))
 def test_any_header_value_ends_as_a_recorded_check(tmp_path_factory, values):
     directory = tmp_path_factory.mktemp("headers")
@@ -91,14 +95,15 @@ def test_any_header_value_ends_as_a_recorded_check(tmp_path_factory, values):
         for crawl in (1, 2):  # the second sends back the ETag and Last-Modified the first stored
             result = run_cli(config, "check", "--all")
             assert result.exit_code == 0, result.output
-            assert checks_per_source(directory / "data" / "citewatch.db") == {crawl}
+            assert unchecked(directory / "data" / "citewatch.db", crawl) == []
     finally:
         web.close()
 
 
-def checks_per_source(database: Path) -> set[int]:
+def unchecked(database: Path, crawls: int) -> list[tuple[str, int]]:
+    """The sources without a check from each crawl, and how many checks they have."""
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT COUNT(*) FROM check_failures").fetchone()[0] == 0
-        rows = connection.execute("SELECT COUNT(checks.id) FROM sources LEFT JOIN checks ON checks.source_id = sources.id "
-                                  "GROUP BY sources.id")
-        return {count for (count,) in rows}
+        return connection.execute(
+            "SELECT sources.cited_url, COUNT(checks.id) AS n FROM sources LEFT JOIN checks ON checks.source_id = sources.id "
+            "GROUP BY sources.id HAVING n != ?", [crawls]).fetchall()
