@@ -8,7 +8,9 @@
         dead = cw.status(state="dead")
 
 Each method returns plain dataclasses and raises citewatch.errors.BadInput (a URL, slug,
-path or setting that cannot be used; the message names it) or RunFailed.
+path or setting that cannot be used; the message names it), RunFailed, or Busy (another
+citewatch process is doing that job right now: a crawl, the Wayback queue, a run, the
+alerts; `alert` waits its turn for a while first).
 
 What it does to the program that hosts it:
 - a crawl runs Scrapy on Twisted's asyncio reactor, started once per process in a daemon
@@ -21,7 +23,7 @@ What it does to the program that hosts it:
   once with UnsafeMainModule instead of running the host program again; interactive
   sessions and notebooks need nothing. No process that citewatch starts outlives the
   crawl that started it, except the extraction workers, which the host keeps until it
-  exits.
+  exits; none outlives the host, however it ends (see crawler/lifeline.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlite_utils import Database
 
@@ -42,7 +45,7 @@ from .crawler.control import CrawlControl
 from .crawler.judges import Judges
 from .crawler.noise import Noise
 from .crawler.runner import run_check
-from .errors import BadInput, Busy, RunFailed, UnknownIncident, UnknownSource, UnsafeMainModule
+from .errors import BadInput, Busy, UnknownIncident, UnknownSource, UnsafeMainModule
 from .model import CheckSummary, State
 from .reports.alerts import AlertRun, send_alerts
 from .reports.digest import pending_digest
@@ -64,6 +67,7 @@ from .times import end_of, utc_now
 from .urls import check_cited_url, normalize_url
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WAYBACK_BUDGET_SECONDS = 120  # a cron run submits for at most this long; the rest waits
 ALERT_WAIT_SECONDS = 120  # an alert waits this long for another sender to finish
@@ -235,11 +239,7 @@ class Citewatch:
         notifiers = active_notifiers(self.settings)
         if not notifiers:
             return AlertRun(disabled=True)
-        turn = RunLock(self.settings.storage.dir, "alert")  # one sender at a time; the others wait their turn
-        if not turn.acquire(wait=ALERT_WAIT_SECONDS):
-            raise RunFailed(f"another citewatch process (pid {turn.holder}) has been sending alerts for "
-                            f"{ALERT_WAIT_SECONDS:.0f} s; what it did not send is sent by the next `citewatch alert`")
-        with turn:
+        with self._turn("alert", "alert sender", wait=ALERT_WAIT_SECONDS):  # the others wait their turn
             run = send_alerts(self.db, notifiers, clock=self.clock)
         for error in run.errors:
             logger.error("alert digest: %s", error)
@@ -283,17 +283,12 @@ class Citewatch:
         running (a `check` by hand) is left to it."""
         with self._turn("citewatch", "run"):
             cycle = CycleReport()
-            try:
-                cycle.checks = self.check(on_checked=on_checked, on_start=on_start)
-            except Busy as busy:
-                cycle.busy.append(str(busy))
-            try:
-                cycle.wayback = self.archive(max_seconds=WAYBACK_BUDGET_SECONDS)
-            except Busy as busy:
-                cycle.busy.append(str(busy))
+            cycle.checks = _unless_busy(cycle.busy, lambda: self.check(on_checked=on_checked, on_start=on_start)) \
+                or CheckSummary()
+            cycle.wayback = _unless_busy(cycle.busy, lambda: self.archive(max_seconds=WAYBACK_BUDGET_SECONDS))
             now, schedule = self.clock(), self.settings.schedule
             if self.settings.notifies and jobs.is_due(self.db, "digest", schedule.digest, now):
-                cycle.alerts = self.send_digest()
+                cycle.alerts = _unless_busy(cycle.busy, self.send_digest)
             if schedule.report is not None and jobs.is_due(self.db, "report", schedule.report, now):
                 cycle.report = self.write_scheduled_report()
         return cycle
@@ -301,10 +296,11 @@ class Citewatch:
     # -- helpers --------------------------------------------------------------------------
 
     @contextmanager
-    def _turn(self, job: str, doing: str) -> Iterator[None]:
-        """Hold the lock of `job` (one process at a time does it), or raise Busy."""
+    def _turn(self, job: str, doing: str, wait: float = 0) -> Iterator[None]:
+        """Hold the lock of `job` (one process at a time does it), waiting up to `wait`
+        seconds for another process to let it go, or raise Busy."""
         lock = RunLock(self.settings.storage.dir, job)
-        if not lock.acquire():
+        if not lock.acquire(wait):
             raise Busy(f"Another citewatch {doing} is active (pid {lock.holder}): nothing to do.")
         with lock:
             yield
@@ -331,6 +327,15 @@ class Citewatch:
         message = render_message(digest, email, email.recipients)
         headers = "".join(f"{name}: {message[name]}\n" for name in ("Subject", "From", "To"))
         return headers + "\n" + message.get_body(("plain",)).get_content()
+
+
+def _unless_busy(busy: list[str], work: Callable[[], T]) -> T | None:
+    """The result of `work`, or None (said in `busy`) when another process is doing it."""
+    try:
+        return work()
+    except Busy as error:
+        busy.append(str(error))
+        return None
 
 
 def _moment(value: str | None) -> str | None:

@@ -16,19 +16,6 @@ from .text import normalize_text
 _BULLET = re.compile(r"^\s*[-*\u2022]\s+")
 
 
-def has_changed(before: Extraction, after: Extraction, volatile: Iterable[str] = (), noise: Noise = DEFAULT_NOISE) -> bool:
-    """Whether the headline or text differ once noise and furniture are set aside, without
-    asking the pages (see compare_articles) and without the cost of describing how."""
-    volatile = list(volatile)
-    if _headline_changed(before, after):
-        return True
-    old_lines, new_lines = noise.meaningful_lines(before.text, volatile), noise.meaningful_lines(after.text, volatile)
-    if _flat(old_lines) == _flat(new_lines):
-        return False
-    matcher = difflib.SequenceMatcher(None, _keys(old_lines), _keys(new_lines), autojunk=False)
-    return not _same_article(matcher, old_lines, new_lines, None)
-
-
 @dataclass(frozen=True)
 class Comparison:
     """The article fetched against the article as last seen."""

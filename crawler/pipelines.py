@@ -27,7 +27,7 @@ from citewatch.storage.database import open_database
 from citewatch.storage.history import archived_at
 from citewatch.times import from_iso, parse_date
 
-from .change import compare_articles, has_changed
+from .change import compare_articles
 from .extract import ExtractionPool, content_hash, extract_content
 from .fetch import archived_html, result_from_response
 from .judges import Judges
@@ -177,7 +177,7 @@ class ConfirmPipeline(_Step, _DatabasePipeline):
             return
         previous = item.last_seen
         volatile = volatile_signatures(self.db, item.source.id)
-        if previous is None or not has_changed(previous.extraction, item.extraction, volatile, self.rules.noise):
+        if previous is None or compare_articles(previous.extraction, item.extraction, volatile, self.rules.noise).change is None:
             return
         try:
             response = await self.crawler.engine.download_async(Request(item.page_url, dont_filter=True))

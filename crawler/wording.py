@@ -96,13 +96,6 @@ CONTINUES = (
     "ဆက်လက်ဖတ်ရှု",
 )
 
-# Newsletter sign-up boxes.
-NEWSLETTER = (
-    "newsletter", "sign up", "signup", "subscribe to our", "inbox", "boletín", "suscríbete a", "lettre d'information",
-    "inscrivez-vous", "anmelden zum", "jetzt anmelden", "boletim", "iscriviti", "bülten", "рассылк", "розсилк",
-    "النشرة", "ניוזלטר", "הירשמו לניוזלטר", "သတင်းလွှာ",
-)
-
 _CASEFOLD_SPACES = re.compile(r"\s+")
 
 
@@ -118,7 +111,6 @@ def mentions(text: str, words: tuple[str, ...]) -> int:
 
 
 _LABELS = frozenset(AD_LABELS)
-_CONTINUES = re.compile("|".join(re.escape(stem) for stem in CONTINUES))
 
 
 def is_label(line: str) -> bool:
@@ -134,4 +126,4 @@ def is_sponsor_line(line: str) -> bool:
 
 def says_continues(line: str) -> bool:
     """A short line saying the story continues below (past an advertisement)."""
-    return len(line) <= 100 and _CONTINUES.search(line.lower()) is not None
+    return len(line) <= 100 and mentions(line, CONTINUES) > 0

@@ -7,7 +7,6 @@ from helpers import ARTICLE, run_cli, status_json, write_record
 from lxml.html import document_fromstring
 from webserver import Page
 
-from citewatch.crawler.change import compare_articles, has_changed
 from citewatch.crawler.extract import extract_article
 from citewatch.crawler.mending import prepare_tree, restore_left_out_paragraphs
 from citewatch.crawler.noise import DEFAULT_NOISE
@@ -172,15 +171,6 @@ def test_no_signature_is_learned_for_a_long_line_of_article_text():
     assert DEFAULT_NOISE.learn_signatures("READ MORE: Storm warning", "READ MORE: Rail strike") == set()  # built in
     assert DEFAULT_NOISE.learn_signatures("TOP STORY | Storm warning", "TOP STORY | Rail strike") == {"prefix:TOP STORY |"}
     assert DEFAULT_NOISE.learn_signatures("Page built at 10:42:17", "Page built at 10:42:19") == {"shape:Page built at #:#:#"}
-
-
-def test_has_changed_agrees_with_compare_articles():
-    before = extract_article(ARTICLE, "http://x/")
-    variants = [REAL_EDITS[kind](ARTICLE) for kind in REAL_EDITS] + [PAGE_NOISE[kind](ARTICLE) for kind in PAGE_NOISE]
-    for html in variants:
-        after = extract_article(html, "http://x/")
-        assert has_changed(before, after) == (compare_articles(before, after).change is not None)
-    assert any(has_changed(before, extract_article(REAL_EDITS[kind](ARTICLE), "http://x/")) for kind in REAL_EDITS)
 
 
 SPLIT_BODY = """<html><body><main><h1>Headline</h1>

@@ -4,14 +4,13 @@ by hypothesis and from the forms that break parsers."""
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-import threading
 from pathlib import Path
 
 from helpers import ARTICLE, run_cli, write_record
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from webserver import RawWeb
 
 BODY = ARTICLE.encode()
 
@@ -31,41 +30,6 @@ NASTY = [b"", b" ", b"-1", b"0", b"99999999999999999999999", b"1e3", b"\x00", b"
          b"utf-99", b"text/html; charset=", b"//", b"http://[::1", b"http://", b"javascript:alert(1)", b"../" * 20,
          b"/%zz%", b"http://127.0.0.1:1/a b", b"\xc3\x28", b"x" * 4000, b"text/html;;;charset=\"utf-8", b"12, 34"]
 VALUES = st.one_of(st.sampled_from(NASTY), st.binary(max_size=60).map(lambda raw: raw.replace(b"\r", b"").replace(b"\n", b"")))
-
-
-class RawWeb:
-    """A loopback server that answers each path with the bytes set for it, then closes."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, bytes] = {}
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
-
-    def _answer(self, connection: socket.socket) -> None:
-        with connection:
-            try:
-                request = connection.recv(65536)
-                path = request.split(b" ", 2)[1].decode("latin-1") if request.count(b" ") >= 2 else "/"
-                connection.sendall(self.answers.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def response(header: str, value: bytes) -> bytes:

@@ -3,11 +3,9 @@
 import gzip
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from fake_wayback import ACCESS_KEY, SECRET_KEY, FakeWayback
 from helpers import ARTICLE, living_in_group, run_cli, status_json, wait_for, write_record
 from smtp_server import SmtpServer
-from webserver import Page, Web
+from webserver import Page, RawWeb, Web
 
 from citewatch.crawler import guard
 
@@ -39,36 +37,12 @@ def check(path, tmp_path, urls):
     return time.monotonic() - started
 
 
-class Dribbler:
-    """A server that promises a page and sends it one byte every half second."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/slowly"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._dribble, args=(connection,), daemon=True).start()
-
-    @staticmethod
-    def _dribble(connection):
-        try:
-            connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
-            for _ in range(120):
-                connection.sendall(b"x")
-                time.sleep(0.5)
-        except OSError:
-            pass
-        finally:
-            connection.close()
+def dribble(connection):
+    """A page promised, then sent one byte every half second."""
+    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+    for _ in range(120):
+        connection.sendall(b"x")
+        time.sleep(0.5)
 
 
 def test_hostile_and_broken_servers_end_as_recorded_outcomes(tmp_path, web):
@@ -81,11 +55,15 @@ def test_hostile_and_broken_servers_end_as_recorded_outcomes(tmp_path, web):
     web.pages["/charset"] = Page(ARTICLE.encode(), content_type="text/html; charset=no-such-charset")
     web.pages["/deep"] = Page("<html><body>" + "<div>" * 10_000 + "deep text" + "</div>" * 10_000 + "</body></html>")
     web.pages["/empty"] = Page(b"")
-    dribbler = Dribbler()
+    raw = RawWeb()
+    raw.answers["/slowly"] = dribble
     urls = {path: web.url(path) for path in ("/bomb", "/huge", "/loop-a", "/garbage", "/charset", "/deep", "/empty")}
-    urls["/slowly"] = dribbler.url
+    urls["/slowly"] = raw.url("/slowly")
     path = config(tmp_path)
-    elapsed = check(path, tmp_path, list(urls.values()))
+    try:
+        elapsed = check(path, tmp_path, list(urls.values()))
+    finally:
+        raw.close()
     assert elapsed < 60
     status = status_json(path)
     reasons = {name: (status[url]["state"], status[url]["reason"]) for name, url in urls.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import socket
 import sys
 import threading
 import time
@@ -108,3 +109,48 @@ class Web:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+RawAnswer = bytes | Callable[[socket.socket], None]  # the bytes sent back, or what to do with the connection
+
+
+class RawWeb:
+    """A loopback server for answers http.server cannot give (any header bytes, a body
+    that never ends): each path answered with the bytes set for it, or by a function
+    given the connection; the connection is then closed."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, RawAnswer] = {}
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            try:
+                request = connection.recv(65536)
+                path = request.split(b" ", 2)[1].decode("latin-1") if request.count(b" ") >= 2 else "/"
+                answer = self.answers.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                if callable(answer):
+                    answer(connection)
+                else:
+                    connection.sendall(answer)
+            except OSError:
+                pass  # the client hung up
+
+    def close(self) -> None:
+        self.sock.close()
+
