@@ -9,8 +9,8 @@
 
 Each method returns plain dataclasses and raises citewatch.errors.BadInput (a URL, slug,
 path or setting that cannot be used; the message names it), RunFailed, or Busy (another
-citewatch process is doing that job right now: a crawl, the Wayback queue, a run, the
-alerts; `alert` waits its turn for a while first).
+citewatch process is doing that job right now: a crawl, timestamping, the Wayback queue,
+a run, the alerts; `alert` waits its turn for a while first).
 
 What it does to the program that hosts it:
 - a crawl runs Scrapy on Twisted's asyncio reactor, started once per process in a daemon
@@ -57,6 +57,7 @@ from .storage import history, jobs
 from .storage.archive import ArchivedResponse, WarcArchive
 from .storage.checks import sources_to_check
 from .storage.database import open_database
+from .storage.evidence import StampRun, VersionCheck, stamp_pending, verify_versions
 from .storage.ingest import IngestReport, ingest_records
 from .storage.lock import RunLock
 from .storage.records import read_records
@@ -70,6 +71,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WAYBACK_BUDGET_SECONDS = 120  # a cron run submits for at most this long; the rest waits
+STAMP_BUDGET_SECONDS = 120  # a run asks for timestamp tokens for at most this long; the rest waits
 ALERT_WAIT_SECONDS = 120  # an alert waits this long for another sender to finish
 
 
@@ -93,6 +95,7 @@ class CycleReport:
     """What one `run_cycle` did; `busy` says which of its jobs another process was doing."""
 
     checks: CheckSummary = field(default_factory=CheckSummary)
+    stamps: StampRun | None = None
     wayback: QueueRun | LookupRun | None = None
     alerts: AlertRun | None = None
     report: ReportRun | None = None
@@ -210,6 +213,27 @@ class Citewatch:
         self._known_incident(incident)
         return self._archive().export(history.warc_locations(self.db, incident), Path(out))
 
+    # -- evidence -------------------------------------------------------------------------
+
+    def stamp(self, max_seconds: float = STAMP_BUDGET_SECONDS) -> StampRun:
+        """Get trusted timestamp tokens for archived versions still without one (from the
+        authorities in evidence.tsa_urls, in order), for at most `max_seconds`."""
+        with self._turn("timestamps", "timestamping"):
+            run = stamp_pending(self.db, self._archive(), self.settings.evidence, clock=self.clock,
+                                max_seconds=max_seconds)
+        for error in run.errors:
+            logger.warning("timestamps: %s", error)
+        if run.stamped or run.hashed:
+            logger.info("timestamps: %d versions stamped, %d hashed, %d pending", run.stamped, run.hashed, run.pending)
+        return run
+
+    def verify(self, incident: str | None = None, url: str | None = None) -> list[VersionCheck]:
+        """Read every archived version (of one incident's sources, or of one source) back
+        and check its digests and timestamp token; each result lists what does not hold."""
+        self._known_incident(incident)
+        source_id = self._source_id(url) if url is not None else None
+        return verify_versions(self.db, self._archive(), self.settings.evidence, incident, source_id)
+
     # -- archive, alert, report -----------------------------------------------------------
 
     def archive(self, lookup: bool = False, max_seconds: float = 300, keep_going: Callable[[], bool] = lambda: True,
@@ -276,8 +300,8 @@ class Citewatch:
 
     def run_cycle(self, on_checked: Callable[[], None] | None = None,
                   on_start: Callable[[int], None] | None = None) -> CycleReport:
-        """Everything that is due now, once (for cron): check what is due, run the Wayback
-        queue for at most two minutes, send the digest and rewrite the report if their
+        """Everything that is due now, once (for cron): check what is due, get timestamp
+        tokens for new versions, run the Wayback queue for at most two minutes, send the digest and rewrite the report if their
         schedules have fired since they last ran. One run at a time per data directory
         (Busy if another is active); a crawl or Wayback queue that another process is
         running (a `check` by hand) is left to it."""
@@ -285,6 +309,7 @@ class Citewatch:
             cycle = CycleReport()
             cycle.checks = _unless_busy(cycle.busy, lambda: self.check(on_checked=on_checked, on_start=on_start)) \
                 or CheckSummary()
+            cycle.stamps = _unless_busy(cycle.busy, self.stamp)
             cycle.wayback = _unless_busy(cycle.busy, lambda: self.archive(max_seconds=WAYBACK_BUDGET_SECONDS))
             now, schedule = self.clock(), self.settings.schedule
             if self.settings.notifies and jobs.is_due(self.db, "digest", schedule.digest, now):

@@ -91,6 +91,7 @@ class WarcLocation:
     file: str  # name inside the archive folder
     offset: int  # of the request record; the response record follows it
     length: int  # of both records
+    sha256: str | None = None  # hex SHA-256 of both records' bytes as written, when known
 
 
 @dataclass(frozen=True)

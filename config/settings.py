@@ -278,6 +278,32 @@ class ScheduleSettings:
     stop_timeout: float = _setting(30.0, _duration)  # the daemon exits within this after SIGTERM
 
 
+def _http_urls(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} must be a list of http(s) URLs, got {value!r}")
+    return tuple(_http_url(f"{key}[{index}]", item) for index, item in enumerate(value))
+
+
+def _paths(key: str, value: Any) -> tuple[Path, ...]:
+    return tuple(Path(item) for item in _strings(key, value))
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """Trusted timestamps (RFC 3161) for every archived version: off while `tsa_urls` is
+    empty. `tsa_roots` are PEM files of the certificates the authorities' tokens chain to:
+    a token is only kept, and only verifies, when it chains to one of them."""
+
+    tsa_urls: tuple[str, ...] = _setting((), _http_urls)  # time-stamping authorities, tried in order
+    tsa_roots: tuple[Path, ...] = _setting((), _paths)
+    timeout: float = _setting(30.0, _duration)  # per request to an authority
+
+    def __post_init__(self) -> None:
+        if self.tsa_urls and not self.tsa_roots:
+            raise ConfigError("evidence.tsa_roots must name the PEM file of the root certificate of the "
+                              "authorities in evidence.tsa_urls: without it no token can be verified")
+
+
 @dataclass(frozen=True)
 class PluginSettings:
     """Which registered plug-ins of one kind apply: all built-in ones but those in `off`,
@@ -318,6 +344,7 @@ class Settings:
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     judges: PluginSettings = field(default_factory=PluginSettings)  # page judges (crawler/judges.py)
     noise: PluginSettings = field(default_factory=PluginSettings)  # noise rules (crawler/noise.py)
     notify: tuple[NotifierSettings, ...] = field(default=(), metadata={"parse": _notifiers})  # besides email
@@ -352,7 +379,9 @@ def settings_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Se
     if base_dir is not None:
         storage = dataclasses.replace(settings.storage, dir=_under(base_dir, settings.storage.dir))
         schedule = dataclasses.replace(settings.schedule, report_dir=_under(base_dir, settings.schedule.report_dir))
-        settings = dataclasses.replace(settings, storage=storage, schedule=schedule)
+        evidence = dataclasses.replace(settings.evidence,
+                                       tsa_roots=tuple(_under(base_dir, root) for root in settings.evidence.tsa_roots))
+        settings = dataclasses.replace(settings, storage=storage, schedule=schedule, evidence=evidence)
     return settings
 
 

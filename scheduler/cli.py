@@ -252,6 +252,41 @@ def export_warc(cw: Citewatch, out: Path, incident: str | None) -> None:
 
 
 @cli.command()
+@click.pass_obj
+def stamp(cw: Citewatch) -> None:
+    """Get trusted timestamp tokens (evidence.tsa_urls) for archived versions without one."""
+    run = cw.stamp()
+    if not cw.settings.evidence.tsa_urls:
+        click.echo("Timestamps are off (evidence.tsa_urls is empty)" + (f"; {_count(run.hashed, 'version')} hashed." if run.hashed else "."))
+        return
+    click.echo(f"Stamped {_count(run.stamped, 'version')}; {run.pending} pending.")
+    for error in run.errors:
+        click.echo(f"warning: {error}", err=True)
+
+
+@cli.command()
+@click.option("--incident", metavar="SLUG", help="Only the sources cited by this incident.")
+@click.option("--url", metavar="URL", help="Only this source.")
+@click.pass_obj
+def verify(cw: Citewatch, incident: str | None, url: str | None) -> None:
+    """Read every archived version back: recompute its digests and check its timestamp
+    token. Lists each version that fails, by source; exit status 1 if any does."""
+    checks = cw.verify(incident=incident, url=url)
+    failed = [check for check in checks if not check.ok]
+    for check in failed:
+        click.echo(f"FAILED {check.url} (version of {_short_time(check.archived_at)}, check {check.check_id}):")
+        for problem in check.problems:
+            click.echo(f"  - {problem}")
+    tokens = Counter(check.token for check in checks)
+    click.echo(
+        f"Verified {_count(len(checks), 'archived version')}: {len(checks) - len(failed)} intact, {len(failed)} failed; "
+        f"timestamps: {tokens['verified']} verified, {tokens['pending']} pending, {tokens['invalid']} invalid."
+    )
+    if failed:
+        raise RunFailed(f"{_count(len(failed), 'archived version')} failed verification (listed above)")
+
+
+@cli.command()
 @click.option("--lookup", is_flag=True, help="Refresh every source's best Wayback copy instead (CDX API).")
 @click.option("--max-time", default="5m", show_default=True, metavar="DURATION", help="Stop submitting after this long.")
 @click.pass_obj

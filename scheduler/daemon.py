@@ -1,6 +1,6 @@
 """`citewatch daemon`: the cycle's jobs on APScheduler timers, in the foreground.
 
-Checks every `schedule.tick`, the Wayback queue every minute (pacing itself within its
+Checks every `schedule.tick`, timestamp tokens for new versions as often, the Wayback queue every minute (pacing itself within its
 rate limit), the digest on `schedule.digest`, the report on `schedule.report`. Each job
 runs alone (no overlap, missed runs coalesced), through a Citewatch of its own (a
 database connection belongs to the thread that opened it). SIGTERM or SIGINT stops it
@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -84,6 +84,8 @@ def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: Crawl
 
     add("check", "check due sources", lambda cw: cw.check(control=control), IntervalTrigger(seconds=schedule.tick),
         next_run_time=now)
+    add("stamp", "timestamp new versions", lambda cw: cw.stamp(), IntervalTrigger(seconds=schedule.tick),
+        next_run_time=now + timedelta(seconds=WAYBACK_EVERY_SECONDS))
     if settings.wayback.enabled:
         keep_going = lambda: not stopping.is_set()  # noqa: E731
         add("wayback", "Wayback queue",

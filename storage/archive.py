@@ -3,6 +3,9 @@
 Each fetch whose bytes differ from the last archived ones becomes a request and a response
 record, each its own gzip member, with the body as received (before decompression), so
 the files open in standard replay tools (pywb, ReplayWeb.page) and `warcio check` passes.
+Every record carries SHA-256 block and payload digests (WARC-Block-Digest,
+WARC-Payload-Digest), and the record pair's bytes as written have a SHA-256 of their own:
+the digest a trusted timestamp covers (storage/evidence.py).
 Files roll over past `storage.warc_file_bytes`; a check row keeps the file, offset and
 length of its record pair, so any version can be read back or exported.
 """
@@ -10,6 +13,7 @@ length of its record pair, so any version can be read back or exported.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import io
 import os
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ from typing import Iterable
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from citewatch.model import RawExchange, WarcLocation
@@ -27,6 +32,14 @@ from citewatch.version import __version__
 
 # Headers that describe the transfer, not the payload: the body is stored de-chunked.
 _TRANSFER_HEADERS = {"transfer-encoding"}
+
+
+class Sha256WARCWriter(WARCWriter):
+    """warcio's writer, with SHA-256 digests instead of its fixed SHA-1."""
+
+    @staticmethod
+    def _create_digester() -> Digester:
+        return Digester("sha256")
 
 
 @dataclass(frozen=True)
@@ -47,28 +60,33 @@ class WarcArchive:
         """Write the exchange to the current file, durably, and say where it is."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._current_file(at)
+        pair = io.BytesIO()
+        writer = Sha256WARCWriter(pair, gzip=True, warc_version="1.1")
+        writer.write_request_response_pair(*_records(writer, exchange, at))
         with path.open("ab") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)  # another citewatch process may be writing too
             try:
                 handle.seek(0, os.SEEK_END)
+                if handle.tell() == 0:
+                    info = Sha256WARCWriter(handle, gzip=True, warc_version="1.1")
+                    info.write_record(_warcinfo(info, path.name))
                 offset = handle.tell()
-                writer = WARCWriter(handle, gzip=True, warc_version="1.1")
-                if offset == 0:
-                    writer.write_record(_warcinfo(writer, path.name))
-                    offset = handle.tell()
-                writer.write_request_response_pair(*_records(writer, exchange, at))
+                handle.write(pair.getvalue())
                 handle.flush()
                 os.fsync(handle.fileno())
-                return WarcLocation(path.name, offset, handle.tell() - offset)
+                return WarcLocation(path.name, offset, len(pair.getvalue()), hashlib.sha256(pair.getvalue()).hexdigest())
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def read(self, location: WarcLocation) -> ArchivedResponse:
-        """The archived response at `location`, its body decoded."""
+    def record_bytes(self, location: WarcLocation) -> bytes:
+        """The record pair at `location`, as stored (gzip members): what its digest covers."""
         with (self.directory / location.file).open("rb") as handle:
             handle.seek(location.offset)
-            chunk = io.BytesIO(handle.read(location.length))
-        for record in ArchiveIterator(chunk):
+            return handle.read(location.length)
+
+    def read(self, location: WarcLocation) -> ArchivedResponse:
+        """The archived response at `location`, its body decoded."""
+        for record in ArchiveIterator(io.BytesIO(self.record_bytes(location))):
             if record.rec_type == "response":
                 http = record.http_headers
                 return ArchivedResponse(
@@ -84,12 +102,10 @@ class WarcArchive:
         """Copy the given record pairs into one WARC file; returns how many."""
         count = 0
         with out.open("wb") as target:
-            writer = WARCWriter(target, gzip=True, warc_version="1.1")
+            writer = Sha256WARCWriter(target, gzip=True, warc_version="1.1")
             writer.write_record(_warcinfo(writer, out.name))
             for location in locations:
-                with (self.directory / location.file).open("rb") as source:
-                    source.seek(location.offset)
-                    target.write(source.read(location.length))  # whole gzip members, copied as they are
+                target.write(self.record_bytes(location))  # whole gzip members, copied as they are: digests hold
                 count += 1
         return count
 

@@ -23,6 +23,7 @@ from citewatch.model import (
 from citewatch.times import from_iso, to_iso
 
 from .database import cited
+from .evidence import record_version
 from .wayback_queue import enqueue
 
 
@@ -129,12 +130,28 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
             })
         if outcome.wayback_reason is not None:
             enqueue(db, source_id, result.source.url, outcome.wayback_reason, result.fetched_at)
+        if location is not None and location.sha256 is not None:
+            record_version(db, check_id, source_id, location.sha256, result.fetched_at)
+        if result.verdict is not None and result.verdict.is_good:
+            _pin_cited_versions(db, source_id, result.fetched_at)
         update = _source_update(result, transition.liveness, outcome.next_check_at)
         if outcome.warc is not None:
             update["archived_hash"] = outcome.warc[1]
         assignments = ", ".join(f"{column} = ?" for column in update)
         db.execute(f"UPDATE sources SET {assignments} WHERE id = ?", [*update.values(), source_id])
     return check_id
+
+
+def _pin_cited_versions(db: Database, source_id: int, checked_at: str) -> None:
+    """Citations of the source that appeared before this good check and cite no version
+    yet cite the version it found: the source's current snapshot."""
+    db.execute(
+        "UPDATE citations SET cited_snapshot_id = (SELECT id FROM snapshots WHERE source_id = ? "
+        "ORDER BY taken_at DESC, id DESC LIMIT 1) "
+        "WHERE source_id = ? AND cited_snapshot_id IS NULL AND (cited_at IS NULL OR cited_at <= ?) "
+        "AND EXISTS (SELECT 1 FROM snapshots WHERE source_id = ?)",
+        [source_id, source_id, checked_at, source_id],
+    )
 
 
 def record_failure(db: Database, result: FetchResult) -> None:

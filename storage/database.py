@@ -12,7 +12,10 @@ Tables:
 - outbox: alert messages of every notifier, stored before they are sent so that none is
   sent twice;
 - job_runs: when the scheduled jobs (digest, report) last ran;
-- check_failures: checks that failed inside citewatch before they could be stored.
+- check_failures: checks that failed inside citewatch before they could be stored;
+- evidence: per archived version, the SHA-256 of its WARC records and its RFC 3161
+  timestamp token (pending until an authority answers);
+- archive_copies: Wayback copies fetched and judged (verified, mismatch or unusable).
 
 All SQL lives in this package.
 """
@@ -292,6 +295,68 @@ def m014_check_failures(db: Database) -> None:
         foreign_keys=[("source_id", "sources", "id")],
     )
     db["check_failures"].create_index(["source_id", "failed_at"])
+
+
+@MIGRATIONS()
+def m015_evidence(db: Database) -> None:
+    """Per archived version (a check with WARC records): the SHA-256 of its record pair as
+    written, and a trusted timestamp token over it once an authority gives one."""
+    db["evidence"].create(
+        {
+            "check_id": int,
+            "source_id": int,
+            "record_sha256": str,  # hex, of the record pair's bytes as stored
+            "recorded_at": str,
+            "token": bytes,  # the TimeStampResp as the authority sent it (DER)
+            "tsa_url": str,
+            "stamped_at": str,  # the time the token attests (its genTime)
+            "attempts": int,
+            "last_error": str,
+            "next_attempt_at": str,
+        },
+        pk="check_id",
+        not_null={"source_id", "record_sha256", "recorded_at", "attempts"},
+        defaults={"attempts": 0},
+        foreign_keys=[("check_id", "checks", "id"), ("source_id", "sources", "id")],
+    )
+    db.execute("CREATE INDEX evidence_pending ON evidence (next_attempt_at) WHERE token IS NULL")
+    db["evidence"].create_index(["source_id"])
+
+
+@MIGRATIONS()
+def m016_archive_copies(db: Database) -> None:
+    """Wayback copies fetched and judged against the local snapshot of the same version:
+    only a verified one is offered as "cite instead"."""
+    db["archive_copies"].create(
+        {
+            "id": int,
+            "source_id": int,
+            "archive_url": str,  # the capture as a reader opens it
+            "captured_at": str,
+            "judged_at": str,
+            "verdict": str,  # verified | mismatch | unusable
+            "reason": str,
+            "similarity": float,  # share of the local version's words the copy holds
+            "snapshot_id": int,  # the local version it was compared with
+        },
+        pk="id",
+        not_null={"source_id", "archive_url", "judged_at", "verdict"},
+        foreign_keys=[("source_id", "sources", "id"), ("snapshot_id", "snapshots", "id")],
+    )
+    db["archive_copies"].create_index(["source_id", "archive_url"], unique=True)
+
+
+@MIGRATIONS()
+def m017_cited_version(db: Database) -> None:
+    """When each citation appeared, and the version of its source it cited: the first good
+    snapshot after that, pinned. Citations already stored cite their source's first snapshot."""
+    db["citations"].add_column("cited_at", str)
+    db["citations"].add_column("cited_snapshot_id", int)  # snapshots.id
+    db.execute(
+        "UPDATE citations SET cited_at = (SELECT ingested_at FROM incidents WHERE slug = incident_slug), "
+        "cited_snapshot_id = (SELECT id FROM snapshots WHERE snapshots.source_id = citations.source_id "
+        "ORDER BY taken_at, id LIMIT 1)"
+    )
 
 
 def cited(sources: str = "sources") -> str:

@@ -2,7 +2,9 @@
 
 Each record is written in one transaction: the incident, any new sources, and its
 citations replaced by the ones it now has. Re-ingesting the same record changes nothing;
-a record that drops a URL drops that citation (the source and its history stay).
+a record that drops a URL drops that citation (the source and its history stay). A
+citation keeps the time it first appeared: the version it cites is the first good one
+found after that (storage/checks.py pins it).
 """
 
 from __future__ import annotations
@@ -75,13 +77,14 @@ def store_record(db: Database, record: IncidentRecord, ingested_at: str) -> int:
             new_sources += created
             cursor = db.execute(
                 """
-                INSERT INTO citations (incident_slug, source_id, role, cited_url, title, publisher)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO citations (incident_slug, source_id, role, cited_url, title, publisher, cited_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(incident_slug, source_id, role) DO UPDATE SET
                     cited_url = excluded.cited_url, title = excluded.title, publisher = excluded.publisher
                 RETURNING id
                 """,
-                [record.slug, source_id, citation.role, citation.cited_url, citation.title, citation.publisher],
+                [record.slug, source_id, citation.role, citation.cited_url, citation.title, citation.publisher,
+                 ingested_at],
             )
             kept_ids.append(cursor.fetchone()[0])
         placeholders = ",".join("?" * len(kept_ids))

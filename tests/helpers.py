@@ -98,9 +98,12 @@ class Checker:
         record = write_record(self.tmp_path / "record.json", "incident", list(urls))
         assert run_cli(self.config_file, "ingest", str(record)).exit_code == 0
 
+    def citewatch(self):
+        return Citewatch(self.settings, clock=lambda: self.now)
+
     def check(self, after=timedelta(0)):
         self.now += after
-        with Citewatch(self.settings, clock=lambda: self.now) as cw:
+        with self.citewatch() as cw:
             return cw.check(all=True)
 
     def status(self, url):

@@ -1,0 +1,165 @@
+"""Evidence-grade archives: SHA-256 digests on every record, RFC 3161 tokens from a
+time-stamping authority on loopback, and `citewatch verify` catching any changed byte."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fake_tsa import FakeTSA
+from helpers import ARTICLE, Checker, run_cli, write_record
+from test_archive import warc_files, warcio
+from warcio.archiveiterator import ArchiveIterator
+from webserver import Page
+
+
+@pytest.fixture
+def tsa():
+    server = FakeTSA()
+    yield server
+    server.close()
+
+
+def with_evidence(config_file: Path, *tsas: FakeTSA, urls: list[str] | None = None) -> Path:
+    roots = []
+    for index, server in enumerate(tsas):
+        root = config_file.parent / f"tsa-root-{index}.pem"
+        root.write_bytes(server.root_pem())
+        roots.append(root.name)
+    listed = ", ".join(f'"{url}"' for url in (urls if urls is not None else [s.url for s in tsas]))
+    with config_file.open("a") as handle:
+        handle.write(f"[evidence]\ntsa_urls = [{listed}]\ntsa_roots = [{', '.join(repr(r) for r in roots)}]\ntimeout = 2\n")
+    return config_file
+
+
+def archived(config_file: Path, tmp_path: Path, web, *paths: str) -> list[str]:
+    for path in paths:
+        web.pages[path] = Page(ARTICLE.replace("Kyiv", f"Kyiv {path}"))
+    urls = [web.url(path) for path in paths]
+    assert run_cli(config_file, "ingest", str(write_record(tmp_path / "record.json", "incident", urls))).exit_code == 0
+    assert run_cli(config_file, "check", "--all").exit_code == 0
+    return urls
+
+
+def evidence_rows(config_file: Path) -> list[dict]:
+    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute("SELECT * FROM evidence ORDER BY check_id")]
+    finally:
+        connection.close()
+
+
+def test_every_record_carries_sha256_digests_and_warcio_checks_them(config_file, tmp_path, web):
+    archived(config_file, tmp_path, web, "/a")
+    (path,) = warc_files(config_file)
+    with path.open("rb") as handle:
+        for record in ArchiveIterator(handle):
+            if record.rec_type in ("request", "response"):
+                assert record.rec_headers.get_header("WARC-Block-Digest").startswith("sha256:")
+            if record.rec_type == "response":
+                assert record.rec_headers.get_header("WARC-Payload-Digest").startswith("sha256:")
+    assert warcio("check", "-v", str(path)).returncode == 0
+    (row,) = evidence_rows(config_file)
+    assert len(row["record_sha256"]) == 64 and row["token"] is None
+
+
+def test_versions_are_stamped_and_verify_offline(config_file, tmp_path, web, tsa):
+    with_evidence(config_file, tsa)
+    archived(config_file, tmp_path, web, "/a", "/b")
+    result = run_cli(config_file, "stamp")
+    assert result.exit_code == 0 and "Stamped 2 versions; 0 pending." in result.output, result.output
+    rows = evidence_rows(config_file)
+    assert all(row["token"] and row["tsa_url"] == tsa.url and row["stamped_at"] for row in rows)
+    tsa.close()  # verifying needs no authority: the token and the root certificate are enough
+    result = run_cli(config_file, "verify")
+    assert result.exit_code == 0, result.output
+    assert "Verified 2 archived versions: 2 intact, 0 failed; timestamps: 2 verified, 0 pending" in result.output
+
+
+def test_an_authority_that_is_down_delays_the_token_and_never_the_check(config_file, tmp_path, web, tsa):
+    with_evidence(config_file, tsa)
+    tsa.down = True
+    checker = Checker(config_file, tmp_path)
+    web.pages["/a"] = Page(ARTICLE)
+    checker.cite(web.url("/a"))
+    assert checker.check().checked == 1
+    with checker.citewatch() as cw:
+        run = cw.stamp()
+    assert (run.stamped, run.pending) == (0, 1) and "no time-stamping authority answered" in run.errors[0]
+    assert evidence_rows(config_file)[0]["attempts"] == 1
+    tsa.down = False
+    with checker.citewatch() as cw:
+        assert cw.stamp().stamped == 0  # not yet due again: the authority is left alone for a while
+    checker.now += timedelta(minutes=6)
+    with checker.citewatch() as cw:
+        run = cw.stamp()
+    assert (run.stamped, run.pending) == (1, 0)
+    result = run_cli(config_file, "verify")
+    assert result.exit_code == 0 and "1 verified" in result.output
+
+
+def test_authorities_are_tried_in_order_and_an_untrusted_token_is_refused(config_file, tmp_path, web, tsa):
+    stranger = FakeTSA("an authority nobody trusts")
+    try:
+        with_evidence(config_file, tsa, urls=[stranger.url, tsa.url])  # only tsa's root is trusted
+        archived(config_file, tmp_path, web, "/a")
+        assert run_cli(config_file, "stamp").exit_code == 0
+        (row,) = evidence_rows(config_file)
+        assert row["tsa_url"] == tsa.url and stranger.requests == 1  # stranger's token does not chain to a trusted root
+    finally:
+        stranger.close()
+
+
+def flip_byte(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_one_changed_byte_in_the_archive_fails_verification(config_file, tmp_path, web, tsa):
+    with_evidence(config_file, tsa)
+    urls = archived(config_file, tmp_path, web, "/a", "/b")
+    assert run_cli(config_file, "stamp").exit_code == 0
+    (path,) = warc_files(config_file)
+    row = next(r for r in evidence_rows(config_file) if r["check_id"] == 2)
+    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
+    offset, length = connection.execute("SELECT warc_offset, warc_length FROM checks WHERE id = ?", [row["check_id"]]).fetchone()
+    connection.close()
+    flip_byte(path, offset + length // 2)
+    result = run_cli(config_file, "verify")
+    assert result.exit_code == 1
+    assert f"FAILED {urls[1]}" in result.output and urls[0] not in result.output
+    assert "SHA-256" in result.output and "timestamp token" in result.output
+    assert "1 intact, 1 failed" in result.output
+    assert run_cli(config_file, "verify", "--url", urls[0]).exit_code == 0
+
+
+def test_a_record_rewritten_whole_fails_on_its_own_digest_and_token(config_file, tmp_path, web, tsa):
+    """A forger rewrites the response record as valid gzip, one digit of the article
+    changed, and moves the database's pointers to match: the record's own digests, the
+    recorded SHA-256 and the token each catch it."""
+    with_evidence(config_file, tsa)
+    (url,) = archived(config_file, tmp_path, web, "/a")
+    assert run_cli(config_file, "stamp").exit_code == 0
+    (path,) = warc_files(config_file)
+    data = path.read_bytes()
+    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
+    offset, length = connection.execute("SELECT warc_offset, warc_length FROM checks").fetchone()
+    pair = gzip.decompress(data[offset:offset + length])  # the response record, then the request record
+    split = pair.index(b"WARC/1.1\r\n", 1)
+    response, request = pair[:split], pair[split:]
+    assert b"WARC-Type: response" in response and b"$5 billion" in response
+    forged = gzip.compress(response.replace(b"$5 billion", b"$6 billion")) + gzip.compress(request)
+    path.write_bytes(data[:offset] + forged)
+    with connection:
+        connection.execute("UPDATE checks SET warc_length = ?", [len(forged)])
+    connection.close()
+    result = run_cli(config_file, "verify", "--url", url)
+    assert result.exit_code == 1, result.output
+    assert "its response record's payload digest does not match its content" in result.output
+    assert "its response record's block digest does not match its content" in result.output
+    assert "SHA-256" in result.output and "timestamp token" in result.output
