@@ -62,6 +62,7 @@ from .storage.ingest import IngestReport, ingest_records
 from .storage.lock import RunLock
 from .storage.records import read_records
 from .storage.status import SourceStatus, incident_exists, source_statuses
+from .storage.wacz import WaczExport, export_wacz
 from .storage.wayback import WaybackClient
 from .storage.wayback_queue import QueueRun, refresh_archive_links, run_queue
 from .times import end_of, utc_now
@@ -211,7 +212,13 @@ class Citewatch:
     def export_warc(self, out: str | Path, incident: str | None = None) -> int:
         """Write every archived version (of one incident's sources) into one WARC file; how many."""
         self._known_incident(incident)
-        return self._archive().export(history.warc_locations(self.db, incident), Path(out))
+        return len(self._archive().export(history.warc_locations(self.db, incident), Path(out)))
+
+    def export_wacz(self, out: str | Path, incident: str) -> WaczExport:
+        """Write a WACZ of every archived version of the incident's sources, with their
+        digests and timestamp tokens (see storage/wacz.py)."""
+        self._known_incident(incident)
+        return export_wacz(self.db, self._archive(), self.settings.evidence, incident, Path(out))
 
     # -- evidence -------------------------------------------------------------------------
 

@@ -251,6 +251,17 @@ def export_warc(cw: Citewatch, out: Path, incident: str | None) -> None:
     click.echo(f"Wrote {_count(count, 'archived response')} to {out}.")
 
 
+@cli.command("export-wacz")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--incident", metavar="SLUG", required=True, help="The incident whose sources to package.")
+@click.pass_obj
+def export_wacz(cw: Citewatch, out: Path, incident: str) -> None:
+    """Write a WACZ (OUT.wacz) of every archived version of the incident's sources, with a
+    pages list, SHA-256 digests and the timestamp tokens: it opens in ReplayWeb.page."""
+    export = cw.export_wacz(out, incident)
+    click.echo(f"Wrote {_count(export.versions, 'archived version')} ({export.stamped} with a timestamp token) to {out}.")
+
+
 @cli.command()
 @click.pass_obj
 def stamp(cw: Citewatch) -> None:

@@ -98,16 +98,17 @@ class WarcArchive:
                 )
         raise ValueError(f"no response record at {location.file}:{location.offset}")
 
-    def export(self, locations: Iterable[WarcLocation], out: Path) -> int:
-        """Copy the given record pairs into one WARC file; returns how many."""
-        count = 0
+    def export(self, locations: Iterable[WarcLocation], out: Path) -> list[WarcLocation]:
+        """Copy the given record pairs into one WARC file; returns where each now is in it."""
+        copied = []
         with out.open("wb") as target:
             writer = Sha256WARCWriter(target, gzip=True, warc_version="1.1")
             writer.write_record(_warcinfo(writer, out.name))
             for location in locations:
+                offset = target.tell()
                 target.write(self.record_bytes(location))  # whole gzip members, copied as they are: digests hold
-                count += 1
-        return count
+                copied.append(WarcLocation(out.name, offset, location.length, location.sha256))
+        return copied
 
     def repair_tail(self, known_good_end: dict[str, int]) -> int:
         """Cut off a record torn by a crash in the middle of a write; returns bytes removed.

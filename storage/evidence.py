@@ -169,7 +169,7 @@ def archived_versions(db: Database, incident: str | None = None, source_id: int 
     with its evidence."""
     sql = (
         "SELECT checks.id AS check_id, sources.cited_url AS url, checked_at, warc_file, warc_offset, warc_length, "
-        "record_sha256, token, tsa_url, stamped_at FROM checks JOIN sources ON sources.id = checks.source_id "
+        "record_sha256, token, tsa_url, stamped_at, checks.source_id FROM checks JOIN sources ON sources.id = checks.source_id "
         "LEFT JOIN evidence ON evidence.check_id = checks.id WHERE warc_file IS NOT NULL"
     )
     params: list[Any] = []

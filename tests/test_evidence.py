@@ -3,17 +3,27 @@ time-stamping authority on loopback, and `citewatch verify` catching any changed
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
+import io
+import json
 import sqlite3
+import subprocess
+import sys
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from fake_tsa import FakeTSA
 from helpers import ARTICLE, Checker, run_cli, write_record
 from test_archive import warc_files, warcio
 from warcio.archiveiterator import ArchiveIterator
 from webserver import Page
+
+from citewatch.storage.timestamps import TokenInvalid, check_token
 
 
 @pytest.fixture
@@ -163,3 +173,69 @@ def test_a_record_rewritten_whole_fails_on_its_own_digest_and_token(config_file,
     assert "its response record's payload digest does not match its content" in result.output
     assert "its response record's block digest does not match its content" in result.output
     assert "SHA-256" in result.output and "timestamp token" in result.output
+
+
+def replay(wacz: Path, url: str) -> list[bytes]:
+    """Every archived body of `url` in the WACZ, found through its own CDXJ index."""
+    bodies = []
+    with zipfile.ZipFile(wacz) as package:
+        index = gzip.decompress(package.read("indexes/index.cdx.gz")).decode()
+        for line in index.splitlines():
+            _key, _timestamp, fields = line.split(" ", 2)
+            entry = json.loads(fields)
+            if entry["url"] != url or entry.get("mime") == "warc/request":
+                continue
+            with package.open(f"archive/{entry['filename']}") as warc:
+                warc.seek(int(entry["offset"]))
+                member = warc.read(int(entry["length"]))
+            for record in ArchiveIterator(io.BytesIO(member)):
+                if record.rec_type == "response":
+                    bodies.append(record.content_stream().read())
+    return bodies
+
+
+def test_an_incident_exports_as_a_valid_wacz_that_replays_and_verifies_offline(config_file, tmp_path, web, tsa):
+    with_evidence(config_file, tsa)
+    checker = Checker(config_file, tmp_path)
+    web.pages["/a"] = Page(ARTICLE)
+    url = web.url("/a")
+    checker.cite(url)
+    checker.check()
+    web.pages["/a"] = Page(ARTICLE.replace("$5 billion", "$4 billion"))
+    checker.check(after=timedelta(days=1))
+    assert run_cli(config_file, "stamp").exit_code == 0
+    out = tmp_path / "incident.wacz"
+    result = run_cli(config_file, "export-wacz", str(out), "--incident", "incident")
+    assert result.exit_code == 0 and "Wrote 2 archived versions (2 with a timestamp token)" in result.output, result.output
+
+    validate = subprocess.run([str(Path(sys.executable).parent / "wacz"), "validate", "-f", str(out)],
+                              capture_output=True, text=True)
+    assert validate.returncode == 0 and "Validation succeeded" in validate.stdout, validate.stdout + validate.stderr
+
+    bodies = replay(out, url)
+    assert len(bodies) == 2 and b"$5 billion" in bodies[0] and b"$4 billion" in bodies[1]
+    with zipfile.ZipFile(out) as package:
+        pages = [json.loads(line) for line in package.read("pages/pages.jsonl").decode().splitlines()]
+        assert [page["url"] for page in pages[1:]] == [url, url] and all(page["ts"] and page["title"] for page in pages[1:])
+        assert "$4 billion" in pages[2]["text"]
+        datapackage = json.loads(package.read("datapackage.json"))
+        listed = {resource["path"]: resource["hash"] for resource in datapackage["resources"]}
+        assert listed["evidence/timestamps.json"].startswith("sha256:")
+        stamps = json.loads(package.read("evidence/timestamps.json"))
+        roots = x509.load_pem_x509_certificates(package.read("evidence/tsa-roots.pem"))
+        for stamp in stamps:  # each token holds for its bytes, from the package alone
+            with package.open(stamp["warc"]) as warc:
+                warc.seek(stamp["offset"])
+                data = warc.read(stamp["length"])
+            assert hashlib.sha256(data).hexdigest() == stamp["record_sha256"]
+            assert check_token(base64.b64decode(stamp["token"]), data, roots)
+            with pytest.raises(TokenInvalid):
+                check_token(base64.b64decode(stamp["token"]), data[:-1] + bytes([data[-1] ^ 1]), roots)
+
+
+def test_an_incident_with_nothing_archived_has_no_wacz(config_file, tmp_path):
+    record = write_record(tmp_path / "record.json", "incident", ["http://127.0.0.1:9/never-checked"])
+    assert run_cli(config_file, "ingest", str(record)).exit_code == 0
+    result = run_cli(config_file, "export-wacz", str(tmp_path / "x.wacz"), "--incident", "incident")
+    assert result.exit_code == 1 and "nothing archived yet" in result.output and not (tmp_path / "x.wacz").exists()
+    assert run_cli(config_file, "export-wacz", str(tmp_path / "x.wacz"), "--incident", "nope").exit_code == 2
