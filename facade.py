@@ -41,12 +41,14 @@ from typing import TypeVar
 from sqlite_utils import Database
 
 from .config import Settings
+from .crawler.change import compare_articles
 from .crawler.control import CrawlControl
+from .crawler.copies import judge_copies
 from .crawler.judges import Judges
 from .crawler.noise import Noise
 from .crawler.runner import run_check
 from .errors import BadInput, Busy, UnknownIncident, UnknownSource, UnsafeMainModule
-from .model import CheckSummary, State
+from .model import Change, CheckSummary, State, StoredSnapshot
 from .reports.alerts import AlertRun, send_alerts
 from .reports.digest import pending_digest
 from .reports.email import render_message
@@ -55,7 +57,7 @@ from .reports.linkrot import build_report
 from .reports.notify import Notifier, active_notifiers
 from .storage import history, jobs
 from .storage.archive import ArchivedResponse, WarcArchive
-from .storage.checks import sources_to_check
+from .storage.checks import sources_to_check, volatile_signatures
 from .storage.database import open_database
 from .storage.evidence import StampRun, VersionCheck, stamp_pending, verify_versions
 from .storage.ingest import IngestReport, ingest_records
@@ -73,15 +75,18 @@ T = TypeVar("T")
 
 WAYBACK_BUDGET_SECONDS = 120  # a cron run submits for at most this long; the rest waits
 STAMP_BUDGET_SECONDS = 120  # a run asks for timestamp tokens for at most this long; the rest waits
+COPY_CHECK_SECONDS = 30  # at least this long to check new Wayback copies, after the queue's budget
 ALERT_WAIT_SECONDS = 120  # an alert waits this long for another sender to finish
 
 
-@dataclass(frozen=True)
+@dataclass
 class LookupRun:
-    """What `archive(lookup=True)` found: sources looked up, and those with a copy."""
+    """What `archive(lookup=True)` found: sources looked up, those with a copy, and the
+    copies fetched back and judged."""
 
     looked_up: int
     found: int
+    judged: int = 0
 
 
 @dataclass(frozen=True)
@@ -246,17 +251,23 @@ class Citewatch:
     def archive(self, lookup: bool = False, max_seconds: float = 300, keep_going: Callable[[], bool] = lambda: True,
                 sleep: Callable[[float], object] = time.sleep) -> QueueRun | LookupRun | None:
         """Run the Wayback Machine queue once (None when wayback.enabled is false), or with
-        `lookup` refresh every source's best existing copy through the CDX API."""
+        `lookup` refresh every source's best existing copy through the CDX API; then fetch
+        back and judge the captures not judged yet (crawler/copies.py), in the time left."""
         wayback = self.settings.wayback
         if not wayback.enabled:
             return None
         client = WaybackClient(wayback)
+        started = time.monotonic()
         with self._turn("wayback", "Wayback queue run"):
             if lookup:
-                return LookupRun(*refresh_archive_links(self.db, client))
-            run = run_queue(self.db, wayback, client, clock=self.clock, sleep=sleep, max_seconds=max_seconds,
-                            keep_going=keep_going)
-        if run.submitted or run.failed or run.paused_until:
+                run: QueueRun | LookupRun = LookupRun(*refresh_archive_links(self.db, client))
+            else:
+                run = run_queue(self.db, wayback, client, clock=self.clock, sleep=sleep, max_seconds=max_seconds,
+                                keep_going=keep_going)
+            left = max(max_seconds - (time.monotonic() - started), COPY_CHECK_SECONDS)
+            run.judged = judge_copies(self.db, client, Judges.from_settings(self.settings.judges),
+                                      Noise.from_settings(self.settings.noise), self.clock, left, keep_going)
+        if isinstance(run, QueueRun) and (run.submitted or run.failed or run.paused_until):
             logger.info("wayback: %d submitted, %d failed, %d pending%s", run.submitted, run.failed, run.pending,
                         f", paused until {run.paused_until}" if run.paused_until else "")
         return run
@@ -283,7 +294,7 @@ class Citewatch:
         form = report_format(fmt)
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        site = build_report(self.db, incident)
+        site = build_report(self.db, incident, compare=self._drift)
         files = form.write(self.db, site, out)
         logger.info("report: %d files written to %s", len(files), out)
         return ReportRun(files, len(site.incidents), out / form.entry)
@@ -336,6 +347,11 @@ class Citewatch:
             raise Busy(f"Another citewatch {doing} is active (pid {lock.holder}): nothing to do.")
         with lock:
             yield
+
+    def _drift(self, source_id: int, cited: StoredSnapshot, latest: StoredSnapshot) -> Change | None:
+        """How the source's text changed from the version a citation cited to the latest."""
+        noise = Noise.from_settings(self.settings.noise)
+        return compare_articles(cited.extraction, latest.extraction, volatile_signatures(self.db, source_id), noise).change
 
     def _archive(self) -> WarcArchive:
         storage = self.settings.storage

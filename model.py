@@ -143,6 +143,19 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class CopyVerdict:
+    """What a Wayback copy is worth, fetched back and judged against the local version:
+    verified (it holds the text citewatch archived: safe to cite instead), mismatch (it
+    holds other text), unusable (a not-found page, a bot check, a consent wall, a parked
+    domain... was captured), or unchecked (no local version to hold it against)."""
+
+    verdict: str
+    reason: str | None = None
+    similarity: float | None = None  # 0..1, as for a Change: 1.0 when verified
+    snapshot_id: int | None = None  # the local version it was held against
+
+
+@dataclass(frozen=True)
 class CheckFailure:
     """A check that failed inside citewatch (a bug, or a page no step could handle), not
     at the source: recorded with the step it failed in, and its source stays due."""

@@ -30,6 +30,12 @@ _PARKED_MARKERS = (
     "domain is for sale", "domain has expired", "parked free courtesy", "parked domain", "sedoparking",
     "parkingcrew", "bodis.com", "above.com/marketplace", "afternic", "hugedomains.com", "dan.com/buy-domain",
     "domainmarket.com", "parklogic", "window.park =", "window.park=", "skenzo",
+    "owner may be interested in selling", "este dominio está a la venta", "dominio en venta", "dominio in vendita",
+    "questo dominio è in vendita", "diese domain steht zum verkauf", "domain steht zum verkauf", "domain kaufen",
+    "ce nom de domaine est à vendre", "ce domaine est à vendre", "nom de domaine à vendre", "este domínio está à venda",
+    "domínio à venda", "dit domein is te koop", "ta domena jest na sprzedaż", "domena na sprzedaż",
+    "bu alan adı satılık", "домен продается", "домен продаётся", "этот домен продается", "домен продається",
+    "هذا النطاق للبيع", "该域名正在出售", "このドメインは販売中",
 )
 _FOR_SALE = re.compile(r"the domain [\w.-]+ (is|may be) for sale")
 
@@ -37,7 +43,8 @@ _NOT_FOUND = re.compile(
     r"\b(404|410)\b|page not found|not be found|cannot be found|can(no|')t find|could ?n[o']t (be )?find|"
     r"no longer (available|exists)|does ?n[o']t exist|does not exist|page (is )?missing|"
     r"nothing (was )?found|oops|error 404|página no encontrada|seite nicht gefunden|page introuvable|"
-    r"pagina non trovata|страница не найдена",
+    r"pagina non trovata|страница не найдена|página não encontrada|pagina niet gevonden|nie znaleziono strony|"
+    r"sayfa bulunamadı|сторінку не знайдено|الصفحة غير موجودة|页面不存在|找不到页面|ページが見つかりません",
     re.IGNORECASE,
 )
 

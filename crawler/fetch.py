@@ -23,7 +23,8 @@ from twisted.python.failure import Failure
 
 from citewatch.model import FetchResult, SourceToCheck
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
+from .text import HTML_TYPES
+
 RAW_EXCHANGE_KEY = "citewatch_raw_exchange"  # request.meta key, set by crawler.capture
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+HTML_TYPES = ("text/html", "application/xhtml+xml")  # media types read as pages
+
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 # Markup reformatting can put a space between an inline element and the punctuation after

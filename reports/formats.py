@@ -23,6 +23,7 @@ from .templating import environment, filename
 CSV_COLUMNS = (
     "incident", "incident_title", "incident_url", "role", "title", "publisher", "url", "state", "reason", "since",
     "http_status", "final_url", "last_checked", "last_ok", "changes", "last_changed", "change_summary", "archive_url",
+    "copy_note", "cited_version_at", "drift_similarity", "drift_summary",
 )
 _CHART_COLOURS = {"ok": "#2da44e", "moved": "#54aeff", "blocked": "#8c959f", "failing": "#d4a72c", "dead": "#cf222e"}
 

@@ -5,12 +5,13 @@ alone: no network."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from citewatch.model import State
-from citewatch.storage.reporting import CitationRow, citation_rows, incident_rows, state_history
+from citewatch.model import Change, State, StoredSnapshot
+from citewatch.storage.reporting import CitationRow, citation_rows, drifting_versions, incident_rows, state_history
 from citewatch.times import to_iso, utc_now
 
 REPORT_STATES = (State.OK, "changed", State.FAILING, State.DEAD, State.BLOCKED, State.MOVED, State.NEW)
@@ -57,8 +58,19 @@ class SiteReport:
         return with_dead / len(self.incidents) if self.incidents else 0.0
 
 
-def build_report(db: Database, incident: str | None = None, days: int = 90) -> SiteReport:
+Compare = Callable[[int, StoredSnapshot, StoredSnapshot], Change | None]  # (source id, cited, latest) -> the change
+
+
+def build_report(db: Database, incident: str | None = None, days: int = 90, compare: Compare | None = None) -> SiteReport:
+    """The report's data. With `compare`, each citation whose source changed since the
+    version it cited shows the drift: the change from that version to the latest."""
     rows = citation_rows(db, incident)
+    if compare is not None:
+        pairs = drifting_versions(db, rows)
+        by_source = {row.cited_snapshot_id: row.source_id for row in rows}
+        drifts = {pinned: compare(by_source[pinned], cited, latest) for pinned, (cited, latest) in pairs.items()}
+        for row in rows:
+            row.drift = drifts.get(row.cited_snapshot_id) if row.cited_snapshot_id is not None else None
     incidents = {row.slug: IncidentReport(row.slug, row.title, row.url, row.category) for row in incident_rows(db, incident)}
     for row in rows:
         incidents[row.incident].citations.append(row)

@@ -311,9 +311,11 @@ def archive(cw: Citewatch, lookup: bool, max_time: str) -> None:
     if run is None:
         click.echo("The Wayback Machine is disabled (wayback.enabled = false).")
     elif isinstance(run, LookupRun):
-        click.echo(f"Looked up {_count(run.looked_up, 'source')}: {run.found} with an archived copy.")
+        click.echo(f"Looked up {_count(run.looked_up, 'source')}: {run.found} with an archived copy; "
+                   f"{_count(run.judged, 'copy', 'copies')} checked.")
     else:
-        line = f"Submitted {run.submitted}, failed {run.failed} (retried later), deferred {run.deferred}; {run.pending} pending."
+        line = f"Submitted {run.submitted}, failed {run.failed} (retried later), deferred {run.deferred}; {run.pending} pending"
+        line += f"; {_count(run.judged, 'copy', 'copies')} checked."
         click.echo(line + (f" Paused until {run.paused_until}: the Wayback Machine asked us to wait." if run.paused_until else ""))
 
 
@@ -447,5 +449,5 @@ def _short_time(value: str | None) -> str:
     return value.replace("T", " ")[:16] if value else ""
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -64,12 +64,22 @@ def snapshot_age(db: Database, source_id: int) -> tuple[str, str | None] | None:
     ).fetchone()
 
 
+SNAPSHOT_COLUMNS = "id, taken_at, text_hash, text, title, author, published, headlines"
+
+
 def latest_snapshot(db: Database, source_id: int) -> StoredSnapshot | None:
-    row = db.execute(
-        "SELECT id, taken_at, text_hash, text, title, author, published, headlines FROM snapshots "
-        "WHERE source_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1",
+    return stored_snapshot(db.execute(
+        f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE source_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1",
         [source_id],
-    ).fetchone()
+    ).fetchone())
+
+
+def snapshot_by_id(db: Database, snapshot_id: int) -> StoredSnapshot | None:
+    return stored_snapshot(db.execute(f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE id = ?", [snapshot_id]).fetchone())
+
+
+def stored_snapshot(row: tuple | None) -> StoredSnapshot | None:
+    """A snapshot row, selected as SNAPSHOT_COLUMNS, as the record the crawler compares."""
     if row is None:
         return None
     return StoredSnapshot(row[0], row[1], row[2], Extraction(*row[3:7], json.loads(row[7] or "{}")))

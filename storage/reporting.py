@@ -11,8 +11,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from citewatch.model import State
+from citewatch.model import Change, State, StoredSnapshot
 from citewatch.times import utc_now
+
+from .checks import latest_snapshot, snapshot_by_id
+from .copies import copy_note, verified_copy
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class IncidentRow:
     category: str | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class CitationRow:
     incident: str
     incident_title: str | None
@@ -44,14 +47,19 @@ class CitationRow:
     last_changed: str | None
     change_summary: str | None
     change_diff: str | None
-    archive_url: str | None
+    archive_url: str | None  # a verified Wayback copy: the only kind offered as "cite instead"
+    copy_note: str | None  # why there is none, when a copy was judged
     has_snapshot: bool
+    cited_snapshot_id: int | None  # the version the citation cited, pinned
+    cited_version_at: str | None
+    drift: Change | None = None  # how the current text differs from the cited version (set by the report)
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
-        data.pop("change_diff")
-        data.pop("source_id")
-        data.pop("has_snapshot")
+        for internal in ("change_diff", "source_id", "has_snapshot", "cited_snapshot_id", "drift"):
+            data.pop(internal)
+        data["drift_similarity"] = self.drift.similarity if self.drift else None
+        data["drift_summary"] = self.drift.summary if self.drift else None
         return data
 
 
@@ -64,11 +72,12 @@ def incident_rows(db: Database, incident: str | None = None) -> list[IncidentRow
 
 
 def citation_rows(db: Database, incident: str | None = None) -> list[CitationRow]:
-    sql = """
+    sql = f"""
         SELECT c.incident_slug, i.title, i.url, c.role, c.title, c.publisher, c.cited_url, s.id, s.state, s.reason,
                CASE WHEN s.state IN (?, ?) THEN s.first_failure_at END, s.http_status, s.final_url,
                s.last_checked, s.last_ok, COALESCE(changed.count, 0), changed.last_at, latest.summary, latest.detail,
-               s.archive_url, EXISTS (SELECT 1 FROM snapshots WHERE snapshots.source_id = s.id)
+               {verified_copy("s")}, {copy_note("s")}, EXISTS (SELECT 1 FROM snapshots WHERE snapshots.source_id = s.id),
+               c.cited_snapshot_id, (SELECT taken_at FROM snapshots WHERE id = c.cited_snapshot_id)
         FROM citations c
         JOIN incidents i ON i.slug = c.incident_slug
         JOIN sources s ON s.id = c.source_id
@@ -82,8 +91,23 @@ def citation_rows(db: Database, incident: str | None = None) -> list[CitationRow
     rows = []
     for row in db.execute(sql + " ORDER BY c.incident_slug, c.id", params):
         detail = json.loads(row[18]) if row[18] else {}
-        rows.append(CitationRow(*row[:8], State(row[8]), *row[9:18], detail.get("diff"), row[19], bool(row[20])))
+        rows.append(CitationRow(*row[:8], State(row[8]), *row[9:18], detail.get("diff"), row[19], row[20], bool(row[21]),
+                                row[22], row[23]))
     return rows
+
+
+def drifting_versions(db: Database, rows: list[CitationRow]) -> dict[int, tuple[StoredSnapshot, StoredSnapshot]]:
+    """Per pinned version that is no longer the source's latest: (cited version, latest)."""
+    pairs = {}
+    for row in rows:
+        if row.cited_snapshot_id is None or row.cited_snapshot_id in pairs:
+            continue
+        latest = latest_snapshot(db, row.source_id)
+        if latest is not None and latest.id != row.cited_snapshot_id:
+            cited = snapshot_by_id(db, row.cited_snapshot_id)
+            if cited is not None:
+                pairs[row.cited_snapshot_id] = (cited, latest)
+    return pairs
 
 
 def state_history(db: Database, source_ids: set[int], days: int) -> list[tuple[str, Counter[str]]]:

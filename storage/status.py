@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from citewatch.model import State
 
+from .copies import verified_copy
 from .database import cited
 
 # The keys of `status --json`, a public contract.
@@ -37,7 +38,7 @@ class SourceStatus:
     last_checked: str | None
     last_changed: str | None
     changes: int
-    archive_url: str | None
+    archive_url: str | None  # its newest verified Wayback copy
     incidents: list[str]
     next_check_at: str | None
 
@@ -59,7 +60,7 @@ def source_statuses(db: Database, incident: str | None = None, state: State | No
     rows = db.execute(
         f"""
         SELECT s.cited_url, s.state, s.reason, s.http_status, s.final_url, s.last_checked,
-               changed.last_at, COALESCE(changed.count, 0), s.archive_url,
+               changed.last_at, COALESCE(changed.count, 0), {verified_copy("s")},
                (SELECT json_group_array(DISTINCT incident_slug) FROM citations WHERE source_id = s.id),
                s.next_check_at
         FROM sources s

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Callable, Generator
+from typing import Any, Callable, Generator
 
 import requests
 from waybackpy import WaybackMachineCDXServerAPI, WaybackMachineSaveAPI
@@ -44,8 +44,43 @@ class Capture:
     archive_url: str
 
 
+@dataclass(frozen=True)
+class ArchivedCopy:
+    """A Wayback capture as fetched back: its original page, as the Wayback Machine replays it."""
+
+    archive_url: str  # the capture as a reader opens it
+    original_url: str
+    captured_at: str  # ISO 8601, from the capture's timestamp
+    status: int  # the original answer's status, replayed
+    final_url: str  # after redirects, in the original's form
+    redirects: list[dict[str, Any]]  # {"url", "status"}, in the original's form
+    headers: list[tuple[str, str]]
+    body: bytes  # the toolbar and rewrite scripts of the framed form taken out
+    framed: bool  # read from the framed form: the raw (id_) form failed
+
+
+COPY_MAX_BYTES = 20_000_000
+# The framed form wraps the original page in the Wayback Machine's own markup, between these.
+_WAYBACK_INSERTS = (
+    re.compile(rb"<!-- BEGIN WAYBACK TOOLBAR INSERT -->.*?<!-- END WAYBACK TOOLBAR INSERT -->", re.S),
+    re.compile(rb"<script[^>]*(?:archive\.org|/_static/|wombat)[^>]*>.*?</script>", re.S | re.I),
+    re.compile(rb"<link[^>]*(?:/_static/)[^>]*>", re.I),
+    re.compile(rb"<!-- End Wayback Rewrite JS Include -->", re.I),
+)
+
+
+def _capture_parts(url: str) -> tuple[str, str] | None:
+    """(timestamp, original URL) of a capture's address, in any of its forms."""
+    match = _CAPTURE_PATH.search(url)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _is_busy(response: requests.Response) -> bool:
+    return response.status_code == 429 or response.status_code >= 500
+
+
 def _raise_for_status(response: requests.Response, what: str) -> None:
-    if response.status_code == 429 or response.status_code >= 500:
+    if _is_busy(response):
         raise WaybackBusy(f"{what}: the Wayback Machine answered {response.status_code}")
     if response.status_code >= 400:
         raise SaveFailed(f"{what}: the Wayback Machine answered {response.status_code}")
@@ -136,6 +171,43 @@ class WaybackClient:
         newest = max(snapshots, key=lambda snapshot: snapshot.timestamp)
         return Capture(newest.timestamp, newest.original, f"{self.base_url}/web/{newest.timestamp}/{newest.original}")
 
+    def fetch_copy(self, archive_url: str) -> ArchivedCopy:
+        """The capture at `archive_url` as the original page: its raw form (id_), or the
+        framed form with the Wayback Machine's markup taken out when the raw one fails.
+        WaybackBusy when the Wayback Machine is failing, SaveFailed for an address that
+        names no capture or a fetch that fails."""
+        parts = _capture_parts(archive_url)
+        if parts is None:
+            raise SaveFailed(f"{archive_url} names no Wayback capture")
+        timestamp, original = parts
+        try:
+            response = self._get(f"{self.base_url}/web/{timestamp}id_/{original}")
+            framed = _is_busy(response)
+            if framed:
+                response = self._get(f"{self.base_url}/web/{timestamp}/{original}")
+                if _is_busy(response):
+                    raise WaybackBusy(f"reading the copy {archive_url}: the Wayback Machine answered {response.status_code}")
+            body = _bounded_body(response)
+        except requests.RequestException as error:
+            raise SaveFailed(f"reading the copy {archive_url}: {type(error).__name__}") from error
+        if framed:
+            for insert in _WAYBACK_INSERTS:
+                body = insert.sub(b"", body)
+        return ArchivedCopy(
+            archive_url=archive_url,
+            original_url=original,
+            captured_at=f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}T{timestamp[8:10]}:{timestamp[10:12]}:{timestamp[12:14]}+00:00",
+            status=response.status_code,
+            final_url=_original(response.url) or original,
+            redirects=_original_redirects(response, original),
+            headers=list(response.headers.items()),
+            body=body,
+            framed=framed,
+        )
+
+    def _get(self, url: str) -> requests.Response:
+        return requests.get(url, headers={"User-Agent": USER_AGENT}, timeout=self.settings.timeout, stream=True)
+
     def _save_authenticated(self, url: str, credentials: tuple[str, str], polls: int) -> str:
         """SPN2: submit a job, then poll its status (at most `polls` times) until it
         succeeds or fails."""
@@ -156,3 +228,29 @@ class WaybackClient:
                 raise SaveFailed(f"saving {url}: {body.get('message', body.get('status_ext', 'error'))}")
             self.sleep(POLL_SECONDS)
         raise SaveFailed(f"saving {url}: job {job} still pending")
+
+
+def _bounded_body(response: requests.Response) -> bytes:
+    body = b""
+    for chunk in response.iter_content(65536):
+        body += chunk
+        if len(body) > COPY_MAX_BYTES:
+            raise SaveFailed(f"the copy {response.url} is larger than {COPY_MAX_BYTES} bytes")
+    return body
+
+
+def _original(url: str) -> str | None:
+    parts = _capture_parts(url)
+    return parts[1] if parts else None
+
+
+def _original_redirects(response: requests.Response, original: str) -> list[dict[str, Any]]:
+    """The original page's redirects: the Wayback Machine's own, from one capture time of a
+    URL to a nearby one, are not the page's."""
+    redirects, previous = [], original
+    for hop in response.history:
+        target = _original(hop.headers.get("Location", "")) or _original(hop.url)
+        if target is not None and target != previous:
+            redirects.append({"url": _original(hop.url) or hop.url, "status": hop.status_code})
+            previous = target
+    return redirects

@@ -37,6 +37,7 @@ class QueueRun:
     deferred: int = 0
     paused_until: str | None = None
     pending: int = 0
+    judged: int = 0  # Wayback copies fetched back and judged after the queue ran
 
 
 def enqueue(db: Database, source_id: int, url: str, reason: str, at: str) -> None:

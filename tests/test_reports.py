@@ -45,7 +45,14 @@ def site(config_file, tmp_path, web):
     from citewatch.storage.database import open_database
 
     database = open_database(db)
-    database.execute("UPDATE sources SET archive_url = ? WHERE cited_url = ?", ["https://web.archive.org/web/20260104000000/gone", web.url("/gone")])
+    gone = database.execute("SELECT id FROM sources WHERE cited_url = ?", [web.url("/gone")]).fetchone()[0]
+    walled = database.execute("SELECT id FROM sources WHERE cited_url = ?", [web.url("/walled")]).fetchone()[0]
+    database["archive_copies"].insert_all([
+        {"source_id": gone, "archive_url": "https://web.archive.org/web/20260104000000/gone", "captured_at": "2026-01-04T00:00:00+00:00",
+         "judged_at": "2026-01-09T00:00:00+00:00", "verdict": "verified", "similarity": 1.0},
+        {"source_id": walled, "archive_url": "https://web.archive.org/web/20260104000000/walled", "captured_at": "2026-01-04T00:00:00+00:00",
+         "judged_at": "2026-01-09T00:00:00+00:00", "verdict": "unusable", "reason": "a bot check or CAPTCHA in front of the article (bot_challenge)"},
+    ])
     database.close()
     return web
 

@@ -222,9 +222,11 @@ def test_lookup_chooses_the_latest_good_capture_before_the_source_failed(tmp_pat
     ]
     wayback.captures[live] = [(stamp(failed_at - timedelta(days=3)), 200), (stamp(failed_at + timedelta(days=1)), 200)]
     result = run_cli(config, "archive", "--lookup")
-    assert result.exit_code == 0 and "Looked up 2 sources: 2 with an archived copy." in result.output
-    status = status_json(config)
-    assert status[dead]["archive_url"] == f"{wayback.base_url}/web/{stamp(failed_at - timedelta(days=2))}/{dead}"
-    assert status[live]["archive_url"] == f"{wayback.base_url}/web/{stamp(failed_at + timedelta(days=1))}/{live}"
+    assert result.exit_code == 0 and "Looked up 2 sources: 2 with an archived copy;" in result.output
+    db = open_database(tmp_path / "data" / "citewatch.db")
+    found = dict(db.execute("SELECT cited_url, archive_url FROM sources").fetchall())  # the captures found, not yet judged good
+    db.close()
+    assert found[dead] == f"{wayback.base_url}/web/{stamp(failed_at - timedelta(days=2))}/{dead}"
+    assert found[live] == f"{wayback.base_url}/web/{stamp(failed_at + timedelta(days=1))}/{live}"
     cdx = [path for method, path, _ in wayback.requests if path.startswith("/cdx/")]
     assert all("filter=statuscode%3A200" in path for path in cdx)
