@@ -95,8 +95,12 @@ class Checker:
         self.now = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 
     def cite(self, *urls):
-        record = write_record(self.tmp_path / "record.json", "incident", list(urls))
-        assert run_cli(self.config_file, "ingest", str(record)).exit_code == 0
+        self.ingest(write_record(self.tmp_path / "record.json", "incident", list(urls)))
+
+    def ingest(self, record):
+        """Ingest a record file at the checker's time."""
+        with self.citewatch() as cw:
+            assert not cw.ingest([record]).problems
 
     def citewatch(self):
         return Citewatch(self.settings, clock=lambda: self.now)

@@ -137,15 +137,17 @@ def test_one_changed_byte_in_the_archive_fails_verification(config_file, tmp_pat
     (path,) = warc_files(config_file)
     row = next(r for r in evidence_rows(config_file) if r["check_id"] == 2)
     connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
-    offset, length = connection.execute("SELECT warc_offset, warc_length FROM checks WHERE id = ?", [row["check_id"]]).fetchone()
+    offset, length, damaged = connection.execute(
+        "SELECT warc_offset, warc_length, url FROM checks WHERE id = ?", [row["check_id"]]).fetchone()
     connection.close()
+    intact = next(url for url in urls if url != damaged)
     flip_byte(path, offset + length // 2)
     result = run_cli(config_file, "verify")
     assert result.exit_code == 1
-    assert f"FAILED {urls[1]}" in result.output and urls[0] not in result.output
+    assert f"FAILED {damaged}" in result.output and intact not in result.output
     assert "SHA-256" in result.output and "timestamp token" in result.output
     assert "1 intact, 1 failed" in result.output
-    assert run_cli(config_file, "verify", "--url", urls[0]).exit_code == 0
+    assert run_cli(config_file, "verify", "--url", intact).exit_code == 0
 
 
 def test_a_record_rewritten_whole_fails_on_its_own_digest_and_token(config_file, tmp_path, web, tsa):
@@ -239,3 +241,54 @@ def test_an_incident_with_nothing_archived_has_no_wacz(config_file, tmp_path):
     result = run_cli(config_file, "export-wacz", str(tmp_path / "x.wacz"), "--incident", "incident")
     assert result.exit_code == 1 and "nothing archived yet" in result.output and not (tmp_path / "x.wacz").exists()
     assert run_cli(config_file, "export-wacz", str(tmp_path / "x.wacz"), "--incident", "nope").exit_code == 2
+
+
+def cited_versions(config_file: Path) -> dict[str, tuple]:
+    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
+    try:
+        return {slug: (snapshot_id, taken_at) for slug, snapshot_id, taken_at in connection.execute(
+            "SELECT incident_slug, cited_snapshot_id, taken_at FROM citations LEFT JOIN snapshots ON snapshots.id = cited_snapshot_id")}
+    finally:
+        connection.close()
+
+
+def test_each_citation_pins_the_first_good_version_after_it_appeared(config_file, tmp_path, web):
+    checker = Checker(config_file, tmp_path)
+    web.pages["/a"] = Page("<h1>Not found</h1>", status=404)
+    url = web.url("/a")
+    first = write_record(tmp_path / "first.json", "first", [url])
+    checker.ingest(first)
+    checker.check()
+    assert cited_versions(config_file)["first"] == (None, None)  # no good version yet
+    web.pages["/a"] = Page(ARTICLE)
+    checker.check(after=timedelta(days=1))
+    pinned = cited_versions(config_file)["first"]
+    assert pinned[0] == 1
+    web.pages["/a"] = Page(ARTICLE.replace("$5 billion", "$4 billion"))
+    checker.check(after=timedelta(days=1))
+    assert cited_versions(config_file)["first"] == pinned  # an edit never moves a pin
+    checker.now += timedelta(days=1)
+    checker.ingest(write_record(tmp_path / "later.json", "later", [url]))  # cited now: the version current from now on
+    checker.check(after=timedelta(days=1))
+    assert cited_versions(config_file)["later"][0] == 2
+    checker.ingest(first)  # ingested again: the pin stays
+    assert cited_versions(config_file)["first"] == pinned
+
+
+def test_the_report_shows_the_drift_from_the_cited_version(config_file, tmp_path, web):
+    checker = Checker(config_file, tmp_path)
+    web.pages["/a"] = Page(ARTICLE)
+    checker.cite(web.url("/a"))
+    checker.check()
+    web.pages["/a"] = Page(ARTICLE.replace("$5 billion", "$4 billion"))
+    checker.check(after=timedelta(days=1))
+    web.pages["/a"] = Page(ARTICLE.replace("$5 billion", "$3 billion"))
+    checker.check(after=timedelta(days=1))
+    out = tmp_path / "report"
+    assert run_cli(config_file, "report", "--out", str(out)).exit_code == 0
+    page = (out / "incidents" / "incident.html").read_text()
+    assert "Since the cited version of 2026-01-05: 1 paragraph changed" in page and "% alike" in page
+    assert "$5 billion" in page and "$3 billion" in page  # the diff runs from the cited version to now, not the last edit
+    assert run_cli(config_file, "report", "--out", str(out), "--format", "json").exit_code == 0
+    (citation,) = json.loads((out / "citations.json").read_text())
+    assert citation["cited_version_at"].startswith("2026-01-05") and 0 < citation["drift_similarity"] < 1
