@@ -3,8 +3,10 @@
 A capture (just saved, or found through the CDX API) is fetched back from the Wayback
 Machine and judged like any fetched page, by the same judges: a capture of a not-found
 page, a bot check, a consent or sign-in wall, a parked domain or an error is unusable.
-A capture that is a page is then held against the version citewatch archived at the time
-of the capture, as two versions of a source are compared (crawler/change.py): verified
+A capture that holds less than half of the words of the version citewatch archived at the
+time of the capture is not the article either (a not-found page in the site's template, a
+wall no judge named). Any other is held against that version as two versions of a source
+are compared (crawler/change.py): verified
 when its headline and text are that version's, noise aside; a mismatch when they differ
 (an edit made before or after, another article), with the similarity and what changed.
 """
@@ -29,6 +31,7 @@ from .change import compare_articles
 from .extract import extract_content
 from .judges import Judges
 from .noise import Noise
+from .pages import STILL_THE_ARTICLE, coverage
 from .text import HTML_TYPES
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,10 @@ def judge_copy(copy: ArchivedCopy, source_id: int, local: StoredSnapshot | None,
         return CopyVerdict("unusable", "no article text in the copy")
     if local is None:
         return CopyVerdict("unchecked", "citewatch archived no version of the page to hold it against")
+    held = coverage(local.extraction.text, result.extraction.text + "\n" + (result.extraction.title or ""))
+    if held < STILL_THE_ARTICLE:  # a page in the site's template, a wall or a notice no judge named
+        return CopyVerdict("unusable", f"not the article: it holds {held:.0%} of the text of the version of "
+                                       f"{local.taken_at[:10]}", round(held, 4), local.id)
     change = compare_articles(local.extraction, result.extraction, volatile, noise).change
     if change is None:
         return CopyVerdict("verified", None, 1.0, local.id)

@@ -230,7 +230,9 @@ def record_digest_problems(data: bytes) -> list[str]:
                 which = problem.split(" failed")[0]
                 problems.append(f"its {kind} record's {which} does not match its content")
     except Exception as error:  # damaged gzip or headers: whatever warcio raises
-        problems.append(f"its WARC records cannot be read: {type(error).__name__}: {error}")
+        detail = str(error).split(", first line")[0][:200]  # warcio quotes the damaged bytes after it
+        readable = "".join(char if char.isprintable() else "?" for char in detail)
+        problems.append(f"its WARC records cannot be read: {type(error).__name__}: {readable}")
     return problems
 
 

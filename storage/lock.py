@@ -1,7 +1,7 @@
 """One process at a time per job and data directory.
 
 An flock on `storage.dir/<job>.lock` (`citewatch.lock` for a run or the daemon,
-`crawl.lock`, `wayback.lock`, `alert.lock`): the kernel releases it when its process dies, so a lock left by a killed run
+`crawl.lock`, `timestamps.lock`, `wayback.lock`, `alert.lock`): the kernel releases it when its process dies, so a lock left by a killed run
 never blocks the next one; the PID written in the file lets the next run say whose lock
 it took over, or who holds it.
 """

@@ -93,5 +93,6 @@ def check_token(der: bytes, data: bytes, roots: list[x509.Certificate]) -> datet
             builder = builder.add_root_certificate(root)
         builder.build().verify_message(response, data)
     except (ValueError, VerificationError) as error:
-        raise TokenInvalid(str(error).split("Traceback")[0].strip()[:300]) from error
+        detail = str(error).split("Traceback")[0].strip()[:300]
+        raise TokenInvalid("it was issued for other bytes than these" if "Mismatch between messages" in detail else detail) from error
     return response.tst_info.gen_time

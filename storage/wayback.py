@@ -190,9 +190,6 @@ class WaybackClient:
             body = _bounded_body(response)
         except requests.RequestException as error:
             raise SaveFailed(f"reading the copy {archive_url}: {type(error).__name__}") from error
-        if framed:
-            for insert in _WAYBACK_INSERTS:
-                body = insert.sub(b"", body)
         return ArchivedCopy(
             archive_url=archive_url,
             original_url=original,
@@ -201,7 +198,7 @@ class WaybackClient:
             final_url=_original(response.url) or original,
             redirects=_original_redirects(response, original),
             headers=list(response.headers.items()),
-            body=body,
+            body=without_wayback_markup(body) if framed else body,
             framed=framed,
         )
 
@@ -228,6 +225,13 @@ class WaybackClient:
                 raise SaveFailed(f"saving {url}: {body.get('message', body.get('status_ext', 'error'))}")
             self.sleep(POLL_SECONDS)
         raise SaveFailed(f"saving {url}: job {job} still pending")
+
+
+def without_wayback_markup(body: bytes) -> bytes:
+    """A framed capture's page without the toolbar and scripts the Wayback Machine inserts."""
+    for insert in _WAYBACK_INSERTS:
+        body = insert.sub(b"", body)
+    return body
 
 
 def _bounded_body(response: requests.Response) -> bytes:
