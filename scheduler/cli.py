@@ -371,6 +371,8 @@ def run(cw: Citewatch) -> None:
     click.echo(f"Checked {_count(checks.checked, 'source')}; {_count(checks.changed, 'content change')}.")
     for problem in _check_problems(checks):
         click.echo(f"error: {problem}", err=True)
+    if cycle.stamps is not None and cw.settings.evidence.tsa_urls:
+        click.echo(f"Timestamps: {cycle.stamps.stamped} stamped, {cycle.stamps.pending} pending.")
     if cycle.wayback is not None:
         click.echo(f"Wayback Machine: {cycle.wayback.submitted} submitted, {cycle.wayback.pending} pending.")
     if cycle.alerts is not None:

@@ -292,3 +292,11 @@ def test_the_report_shows_the_drift_from_the_cited_version(config_file, tmp_path
     assert run_cli(config_file, "report", "--out", str(out), "--format", "json").exit_code == 0
     (citation,) = json.loads((out / "citations.json").read_text())
     assert citation["cited_version_at"].startswith("2026-01-05") and 0 < citation["drift_similarity"] < 1
+
+
+def test_a_run_stamps_new_versions(config_file, tmp_path, web, tsa):
+    with_evidence(config_file, tsa)
+    web.pages["/a"] = Page(ARTICLE)
+    assert run_cli(config_file, "ingest", str(write_record(tmp_path / "r.json", "incident", [web.url("/a")]))).exit_code == 0
+    result = run_cli(config_file, "run")
+    assert result.exit_code == 0 and "Timestamps: 1 stamped, 0 pending." in result.output, result.output
