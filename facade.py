@@ -294,7 +294,7 @@ class Citewatch:
         form = report_format(fmt)
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        site = build_report(self.db, incident, compare=self._drift)
+        site = build_report(self.db, incident, compare=self._drift_measure())
         files = form.write(self.db, site, out)
         logger.info("report: %d files written to %s", len(files), out)
         return ReportRun(files, len(site.incidents), out / form.entry)
@@ -348,10 +348,15 @@ class Citewatch:
         with lock:
             yield
 
-    def _drift(self, source_id: int, cited: StoredSnapshot, latest: StoredSnapshot) -> Change | None:
-        """How the source's text changed from the version a citation cited to the latest."""
+    def _drift_measure(self) -> Callable[[int, StoredSnapshot, StoredSnapshot], Change | None]:
+        """How a source's text changed from the version a citation cited to the latest, as
+        its changes are told (noise rules and the source's learned noise set aside)."""
         noise = Noise.from_settings(self.settings.noise)
-        return compare_articles(cited.extraction, latest.extraction, volatile_signatures(self.db, source_id), noise).change
+
+        def drift(source_id: int, cited: StoredSnapshot, latest: StoredSnapshot) -> Change | None:
+            return compare_articles(cited.extraction, latest.extraction, volatile_signatures(self.db, source_id),
+                                    noise).change
+        return drift
 
     def _archive(self) -> WarcArchive:
         storage = self.settings.storage

@@ -74,6 +74,21 @@ def reason_words(reason: str | None) -> str:
     return f"{words} ({reason})" if words else reason
 
 
+_COPY_VERDICT_WORDS = {
+    "mismatch": "holds other text than the version citewatch archived",
+    "unusable": "is not the article",
+    "unchecked": "could not be checked",
+}
+
+
+def copy_words(verdict: str, captured_at: str | None, reason: str | None) -> str | None:
+    """Why a judged Wayback copy is not offered, in words; None for a verified one."""
+    if verdict == "verified":
+        return None
+    words = f"the Wayback copy of {(captured_at or '')[:10]} {_COPY_VERDICT_WORDS.get(verdict, verdict)}"
+    return f"{words} ({reason})" if reason else words
+
+
 @dataclass(frozen=True)
 class RawExchange:
     """A request and its response as they went over the wire."""

@@ -36,6 +36,7 @@ from .text import HTML_TYPES
 
 logger = logging.getLogger(__name__)
 
+
 def judge_copy(copy: ArchivedCopy, source_id: int, local: StoredSnapshot | None, judges: Judges,
                noise: Noise, volatile: Iterable[str] = ()) -> CopyVerdict:
     """What the copy is worth, against the local version current when it was captured."""
@@ -62,7 +63,9 @@ def _as_fetch(copy: ArchivedCopy, source_id: int, local: StoredSnapshot | None) 
     content_type = next((value for name, value in copy.headers if name.lower() == "content-type"), None)
     html = None
     if copy.body and (content_type or "text/html").split(";")[0].strip().lower() in HTML_TYPES:
-        html = html_to_unicode(content_type, copy.body)[1]  # the charset of the header, a BOM or the page
+        # Decoded as Scrapy decodes a page (w3lib: the header's charset, a BOM or the page's
+        # own), without loading Scrapy into a command that only works the Wayback queue.
+        html = html_to_unicode(content_type, copy.body)[1]
     result = FetchResult(
         source=SourceToCheck(source_id, copy.original_url),
         fetched_at=copy.captured_at,

@@ -16,7 +16,7 @@ import logging
 import os
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -85,7 +85,7 @@ def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: Crawl
     add("check", "check due sources", lambda cw: cw.check(control=control), IntervalTrigger(seconds=schedule.tick),
         next_run_time=now)
     add("stamp", "timestamp new versions", lambda cw: cw.stamp(), IntervalTrigger(seconds=schedule.tick),
-        next_run_time=now + timedelta(seconds=WAYBACK_EVERY_SECONDS))
+        next_run_time=now)
     if settings.wayback.enabled:
         keep_going = lambda: not stopping.is_set()  # noqa: E731
         add("wayback", "Wayback queue",

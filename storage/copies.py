@@ -4,9 +4,11 @@ when it is verified (`verified_copy`); otherwise they say why (`copy_note`)."""
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 
-from citewatch.model import CopyVerdict, StoredSnapshot
+from citewatch.model import CopyVerdict, StoredSnapshot, copy_words
 
 from .checks import SNAPSHOT_COLUMNS, stored_snapshot
 from .database import cited
@@ -48,12 +50,19 @@ def verified_copy(source: str = "s") -> str:
             "AND verdict = 'verified' ORDER BY captured_at DESC, id DESC LIMIT 1)")
 
 
-def copy_note(source: str = "s") -> str:
-    """SQL: why the source row `source` has no verified copy to offer, in words, or NULL."""
+def latest_judged(source: str = "s") -> str:
+    """SQL: the latest judged copy of the source row `source` as a JSON object, or NULL;
+    `copy_note` reads it."""
     return (
-        f"(SELECT 'the Wayback copy of ' || substr(captured_at, 1, 10) || ' ' || CASE verdict "
-        "WHEN 'mismatch' THEN 'holds other text than the version citewatch archived' "
-        "WHEN 'unusable' THEN 'is not the article' WHEN 'unchecked' THEN 'could not be checked' ELSE verdict END "
-        "|| COALESCE(' (' || reason || ')', '') FROM archive_copies "
+        "(SELECT json_object('captured_at', captured_at, 'verdict', verdict, 'reason', reason) FROM archive_copies "
         f"WHERE archive_copies.source_id = {source}.id ORDER BY judged_at DESC, id DESC LIMIT 1)"
     )
+
+
+def copy_note(judged: str | None) -> str | None:
+    """Why a source has no verified copy to offer, from `latest_judged`'s JSON: None when
+    no copy was judged, or the latest is verified."""
+    if judged is None:
+        return None
+    copy = json.loads(judged)
+    return copy_words(copy["verdict"], copy["captured_at"], copy["reason"])

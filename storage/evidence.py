@@ -28,11 +28,13 @@ from citewatch.config import EvidenceSettings
 from citewatch.model import WarcLocation
 from citewatch.times import to_iso, utc_now
 
+from . import jobs
 from .archive import WarcArchive
 from .timestamps import NoToken, TokenInvalid, check_token, load_roots, request_token
 
 logger = logging.getLogger(__name__)
 
+HASH_BACKFILL = "hash versions archived before digests"  # its job_runs row says it is done
 RETRY_BACKOFF = (timedelta(minutes=5), timedelta(days=1))  # a version no authority stamped: first, longest wait
 
 
@@ -95,7 +97,7 @@ def _stamp(db: Database, archive: WarcArchive, settings: EvidenceSettings, roots
            now: datetime, run: StampRun) -> bool:
     """Stamp one version; False when no authority would."""
     try:
-        data = archive.record_bytes(_location(row))
+        data = archive.record_bytes(location_of(row))
     except OSError as error:
         run.errors.append(f"check {row['check_id']}: its WARC records cannot be read: {error}")
         _defer(db, row, now, str(error))
@@ -144,7 +146,10 @@ def _due(db: Database, now: datetime) -> list[dict[str, Any]]:
 
 
 def _hash_unrecorded(db: Database, archive: WarcArchive, now: datetime) -> int:
-    """Versions archived before digests were kept get theirs now: from now on they are held to them."""
+    """Versions archived before digests were kept get theirs now: from now on they are held
+    to them. Once: every version archived since has its digest from the start."""
+    if jobs.has_run(db, HASH_BACKFILL):
+        return 0
     rows = db.execute(
         "SELECT id, source_id, warc_file, warc_offset, warc_length FROM checks WHERE warc_file IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM evidence WHERE evidence.check_id = checks.id) ORDER BY id"
@@ -157,10 +162,10 @@ def _hash_unrecorded(db: Database, archive: WarcArchive, now: datetime) -> int:
             logger.warning("check %d: its WARC records cannot be read: %s", check_id, error)
             continue
         with db.atomic():
-            db.execute("INSERT OR IGNORE INTO evidence (check_id, source_id, record_sha256, recorded_at, attempts, "
-                       "next_attempt_at) VALUES (?, ?, ?, ?, 0, ?)",
-                       [check_id, source_id, hashlib.sha256(data).hexdigest(), to_iso(now), to_iso(now)])
+            record_version(db, check_id, source_id, hashlib.sha256(data).hexdigest(), to_iso(now))
         hashed += 1
+    with db.atomic():
+        jobs.record_run(db, HASH_BACKFILL, now)
     return hashed
 
 
@@ -182,11 +187,11 @@ def archived_versions(db: Database, incident: str | None = None, source_id: int 
     return list(db.query(sql + " ORDER BY checked_at, checks.id", params))
 
 
-def verify_versions(db: Database, archive: WarcArchive, roots_settings: EvidenceSettings,
+def verify_versions(db: Database, archive: WarcArchive, settings: EvidenceSettings,
                     incident: str | None = None, source_id: int | None = None) -> list[VersionCheck]:
     """Each archived version in scope, read back and checked."""
     versions = archived_versions(db, incident, source_id)
-    roots = load_roots(roots_settings.tsa_roots) if any(row["token"] for row in versions) else []
+    roots = load_roots(settings.tsa_roots) if any(row["token"] for row in versions) else []
     return [verify_version(archive, row, roots) for row in versions]
 
 
@@ -194,7 +199,7 @@ def verify_version(archive: WarcArchive, row: dict[str, Any], roots: list) -> Ve
     problems: list[str] = []
     token_state, attested = ("pending" if row["record_sha256"] else "off"), None
     try:
-        data = archive.record_bytes(_location(row))
+        data = archive.record_bytes(location_of(row))
     except OSError as error:
         data = b""
         problems.append(f"its WARC file cannot be read: {error.strerror or error}")
@@ -236,5 +241,6 @@ def record_digest_problems(data: bytes) -> list[str]:
     return problems
 
 
-def _location(row: dict[str, Any]) -> WarcLocation:
-    return WarcLocation(row["warc_file"], row["warc_offset"], row["warc_length"])
+def location_of(row: dict[str, Any]) -> WarcLocation:
+    """Where the version of a row of `archived_versions` (or of the stamping queue) is archived."""
+    return WarcLocation(row["warc_file"], row["warc_offset"], row["warc_length"], row["record_sha256"])

@@ -1,4 +1,4 @@
-"""When each scheduled job (digest, report) last ran, so a run from cron knows what is due."""
+"""When each scheduled job (digest, report) and one-off task last ran, so a run from cron knows what is due."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def is_due(db: Database, job: str, cron: str, now: datetime) -> bool:
     trigger = CronTrigger.from_crontab(cron, timezone=timezone.utc)
     fire = trigger.get_next_fire_time(None, from_iso(row[0]) + timedelta(seconds=1))  # strictly after it
     return fire is not None and fire <= now
+
+
+def has_run(db: Database, job: str) -> bool:
+    return db.execute("SELECT 1 FROM job_runs WHERE name = ?", [job]).fetchone() is not None
 
 
 def record_run(db: Database, job: str, at: datetime) -> None:

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from citewatch.model import State
 
-from .copies import copy_note, verified_copy
+from .copies import copy_note, latest_judged, verified_copy
 
 ALERT_KINDS = ("changed", "dead", "revived", "moved", "blocked")  # in the order a subject names them
 
@@ -105,18 +105,18 @@ def _incident(db: Database, slug: str, by_source: dict[int, list[EventNotice]]) 
     incident = db["incidents"].get(slug)
     rows = db.execute(
         f"SELECT s.id, c.cited_url, c.title, c.publisher, c.role, s.state, s.reason, {verified_copy('s')}, "
-        f"{copy_note('s')}, s.final_url, s.last_ok FROM citations c JOIN sources s ON s.id = c.source_id WHERE c.incident_slug = ? ORDER BY c.id",
+        f"{latest_judged('s')}, s.final_url, s.last_ok FROM citations c JOIN sources s ON s.id = c.source_id WHERE c.incident_slug = ? ORDER BY c.id",
         [slug],
     ).fetchall()
     sources: dict[int, SourceNotice] = {}
-    for source_id, url, title, publisher, role, state, reason, archive_url, note, final_url, last_ok in rows:
+    for source_id, url, title, publisher, role, state, reason, archive_url, judged, final_url, last_ok in rows:
         if source_id not in by_source:
             continue
         if source_id in sources:  # cited twice (a source and a legal analysis): one entry, both roles
             sources[source_id] = replace(sources[source_id], roles=sources[source_id].roles + (role,))
             continue
         sources[source_id] = SourceNotice(
-            url, title, publisher, (role,), State(state), reason, archive_url, note, final_url, last_ok,
+            url, title, publisher, (role,), State(state), reason, archive_url, copy_note(judged), final_url, last_ok,
             tuple(by_source[source_id])
         )
     return IncidentNotice(

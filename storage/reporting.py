@@ -15,7 +15,7 @@ from citewatch.model import Change, State, StoredSnapshot
 from citewatch.times import utc_now
 
 from .checks import latest_snapshot, snapshot_by_id
-from .copies import copy_note, verified_copy
+from .copies import copy_note, latest_judged, verified_copy
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def citation_rows(db: Database, incident: str | None = None) -> list[CitationRow
         SELECT c.incident_slug, i.title, i.url, c.role, c.title, c.publisher, c.cited_url, s.id, s.state, s.reason,
                CASE WHEN s.state IN (?, ?) THEN s.first_failure_at END, s.http_status, s.final_url,
                s.last_checked, s.last_ok, COALESCE(changed.count, 0), changed.last_at, latest.summary, latest.detail,
-               {verified_copy("s")}, {copy_note("s")}, EXISTS (SELECT 1 FROM snapshots WHERE snapshots.source_id = s.id),
+               {verified_copy("s")}, {latest_judged("s")}, EXISTS (SELECT 1 FROM snapshots WHERE snapshots.source_id = s.id),
                c.cited_snapshot_id, (SELECT taken_at FROM snapshots WHERE id = c.cited_snapshot_id)
         FROM citations c
         JOIN incidents i ON i.slug = c.incident_slug
@@ -91,7 +91,7 @@ def citation_rows(db: Database, incident: str | None = None) -> list[CitationRow
     rows = []
     for row in db.execute(sql + " ORDER BY c.incident_slug, c.id", params):
         detail = json.loads(row[18]) if row[18] else {}
-        rows.append(CitationRow(*row[:8], State(row[8]), *row[9:18], detail.get("diff"), row[19], row[20], bool(row[21]),
+        rows.append(CitationRow(*row[:8], State(row[8]), *row[9:18], detail.get("diff"), row[19], copy_note(row[20]), bool(row[21]),
                                 row[22], row[23]))
     return rows
 

@@ -31,7 +31,7 @@ from citewatch.errors import RunFailed
 from citewatch.model import WarcLocation
 
 from .archive import WarcArchive
-from .evidence import archived_versions
+from .evidence import archived_versions, location_of
 from .history import snapshot_at
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def export_wacz(db: Database, archive: WarcArchive, evidence: EvidenceSettings, 
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
         warc = folder / f"{incident}.warc.gz"
-        copied = archive.export((_location(row) for row in versions), warc)
+        copied = archive.export((location_of(row) for row in versions), warc)
         pages = folder / "pages.jsonl"
         pages.write_text("\n".join(json.dumps(page) for page in _pages(db, archive, incident, versions)) + "\n")
         made = folder / "made.wacz"
@@ -84,15 +84,11 @@ def export_wacz(db: Database, archive: WarcArchive, evidence: EvidenceSettings, 
     return WaczExport(out, len(versions), sum(1 for row in versions if row["token"]))
 
 
-def _location(row: dict[str, Any]) -> WarcLocation:
-    return WarcLocation(row["warc_file"], row["warc_offset"], row["warc_length"], row["record_sha256"])
-
-
 def _pages(db: Database, archive: WarcArchive, incident: str, versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The pages list: a header, then each version at the time its WARC record states."""
     pages: list[dict[str, Any]] = [{"format": "json-pages-1.0", "id": "pages", "title": f"Sources of {incident}"}]
     for row in versions:
-        response = archive.read(_location(row))
+        response = archive.read(location_of(row))
         snapshot = snapshot_at(db, row["source_id"], row["checked_at"])
         page = {"url": response.url, "ts": response.date, "title": (snapshot.title if snapshot else None) or row["url"]}
         if snapshot is not None:

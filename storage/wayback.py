@@ -1,7 +1,8 @@
 """The Wayback Machine: a client for Save Page Now and the CDX API.
 
 waybackpy builds the requests and parses CDX lines; its endpoints are instance attributes,
-set here from `wayback.base_url`. Two of its behaviours are replaced: it sets no timeouts
+set here from `wayback.base_url`. Lines it cannot parse are left out before it sees them.
+Two of its behaviours are replaced: it sets no timeouts
 (every call here is bounded by `wayback.timeout`) and its archive-URL parser misses answers
 that name the capture only in Content-Location (it searches the repr of the header dict).
 With an access key, the authenticated SPN2 API is used (POST /save, then /save/status/JOB).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Generator
 
 import requests
@@ -20,6 +22,7 @@ from waybackpy.cdx_utils import full_url
 from waybackpy.exceptions import WaybackError
 
 from citewatch.config import WaybackSettings
+from citewatch.times import to_iso
 from citewatch.version import __version__
 
 USER_AGENT = f"citewatch/{__version__} (link-rot monitor)"
@@ -69,10 +72,24 @@ _WAYBACK_INSERTS = (
 )
 
 
-def _capture_parts(url: str) -> tuple[str, str] | None:
-    """(timestamp, original URL) of a capture's address, in any of its forms."""
+def _readable_cdx_line(line: str) -> bool:
+    """A CDX line waybackpy can read: its seven fields, and a timestamp that is a moment.
+    waybackpy stops at the first line it cannot read, with an error; such a line is left out."""
+    fields = line.split(" ")
+    return len(fields) == 7 and _capture_parts(f"/web/{fields[1]}/{fields[2]}") is not None
+
+
+def _capture_parts(url: str) -> tuple[str, str, str] | None:
+    """(timestamp, original URL, capture time in ISO 8601) of a capture's address, in any of
+    its forms; None when it names no capture (or no real moment: 14 digits can say month 13)."""
     match = _CAPTURE_PATH.search(url)
-    return (match.group(1), match.group(2)) if match else None
+    if match is None:
+        return None
+    try:
+        moment = datetime.strptime(match.group(1), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return match.group(1), match.group(2), to_iso(moment)
 
 
 def _is_busy(response: requests.Response) -> bool:
@@ -136,7 +153,7 @@ class _CDXQuery(WaybackMachineCDXServerAPI):
         response = requests.get(url, headers=headers, timeout=self.timeout)
         _raise_for_status(response, f"looking up {self.url}")
         self.last_api_request_url = url
-        yield response.text
+        yield "\n".join(line for line in response.text.splitlines() if _readable_cdx_line(line))
 
 
 class WaybackClient:
@@ -179,7 +196,7 @@ class WaybackClient:
         parts = _capture_parts(archive_url)
         if parts is None:
             raise SaveFailed(f"{archive_url} names no Wayback capture")
-        timestamp, original = parts
+        timestamp, original, captured_at = parts
         try:
             response = self._get(f"{self.base_url}/web/{timestamp}id_/{original}")
             framed = _is_busy(response)
@@ -193,7 +210,7 @@ class WaybackClient:
         return ArchivedCopy(
             archive_url=archive_url,
             original_url=original,
-            captured_at=f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]}T{timestamp[8:10]}:{timestamp[10:12]}:{timestamp[12:14]}+00:00",
+            captured_at=captured_at,
             status=response.status_code,
             final_url=_original(response.url) or original,
             redirects=_original_redirects(response, original),
@@ -235,12 +252,12 @@ def without_wayback_markup(body: bytes) -> bytes:
 
 
 def _bounded_body(response: requests.Response) -> bytes:
-    body = b""
+    body = bytearray()
     for chunk in response.iter_content(65536):
         body += chunk
         if len(body) > COPY_MAX_BYTES:
             raise SaveFailed(f"the copy {response.url} is larger than {COPY_MAX_BYTES} bytes")
-    return body
+    return bytes(body)
 
 
 def _original(url: str) -> str | None:

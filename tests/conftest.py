@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from fake_wayback import FakeWayback
 from webserver import Web
 
 
@@ -12,6 +13,13 @@ def web() -> Iterator[Web]:
     server = Web()
     yield server
     server.close()
+
+
+@pytest.fixture
+def wayback() -> Iterator[FakeWayback]:
+    fake = FakeWayback()
+    yield fake
+    fake.close()
 
 
 @pytest.fixture

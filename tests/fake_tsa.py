@@ -4,9 +4,7 @@ TSA certificate, made at start, and real signed tokens (CMS SignedData over a TS
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 
 from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
@@ -14,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from webserver import QuietServer
+from webserver import QuietHandler, serve
 
 POLICY = "1.3.6.1.4.1.99999.1"
 
@@ -52,29 +50,17 @@ class FakeTSA:
         self.serial = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fake.requests += 1
                 if fake.down:
-                    status, answer, kind = 503, b"down", "text/plain"
+                    self.answer(503, {"Content-Type": "text/plain"}, b"down")
                 else:
-                    status, answer, kind = 200, fake.respond(body), "application/timestamp-reply"
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                    self.answer(200, {"Content-Type": "application/timestamp-reply"}, fake.respond(body))
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/tsr"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def root_pem(self) -> bytes:
         return self.root.public_bytes(serialization.Encoding.PEM)

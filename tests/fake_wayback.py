@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from webserver import QuietServer
+from webserver import QuietHandler, serve
 
 TOOLBAR_HEAD = (
     '<script src="//archive.org/includes/athena.js" type="text/javascript"></script>\n'
@@ -51,22 +49,20 @@ class FakeWayback:
         self.raw_fails = False  # the raw (id_) form answers 503: only the framed form works
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
                 fake.requests.append(("GET", self.path, dict(self.headers)))
                 path = urlsplit(self.path).path
                 if path.startswith("/save/status/"):
                     self._json(*fake.job_status(path.rsplit("/", 1)[1], self.headers.get("Authorization")))
                 elif path.startswith("/save/"):
-                    self._answer(*fake.save(self.path[len("/save/"):]))
+                    self.answer(*fake.save(self.path[len("/save/"):]))
                 elif path == "/cdx/search/cdx":
-                    self._answer(200, {"Content-Type": "text/plain"}, fake.cdx(parse_qs(urlsplit(self.path).query)))
+                    self.answer(200, {"Content-Type": "text/plain"}, fake.cdx(parse_qs(urlsplit(self.path).query)))
                 elif path.startswith("/web/"):
-                    self._answer(*fake.replay(self.path))
+                    self.answer(*fake.replay(self.path))
                 else:
-                    self._answer(404, {}, "not found")
+                    self.answer(404, {}, "not found")
 
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
@@ -75,24 +71,10 @@ class FakeWayback:
                 self._json(*fake.submit_job(url, self.headers.get("Authorization")))
 
             def _json(self, status: int, data: dict) -> None:
-                self._answer(status, {"Content-Type": "application/json"}, json.dumps(data))
+                self.answer(status, {"Content-Type": "application/json"}, json.dumps(data))
 
-            def _answer(self, status: int, headers: dict[str, str], body: str | bytes) -> None:
-                data = body.encode() if isinstance(body, str) else body
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def timestamp(self) -> str:
         return self.clock().strftime("%Y%m%d%H%M%S")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,6 +31,16 @@ def status_json(config: Path) -> dict[str, dict[str, Any]]:
     result = run_cli(config, "status", "--json")
     assert result.exit_code == 0, result.output
     return {row["url"]: row for row in json.loads(result.output)}
+
+
+def query(config_file: Path, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    """Rows of the database of the data directory `config_file`'s tests use ("data" beside it)."""
+    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute(sql, params)]
+    finally:
+        connection.close()
 
 
 def write_record(path: Path, slug: str, urls: list[str], **extra: Any) -> Path:

@@ -3,12 +3,10 @@ copy holding the version citewatch archived is offered as "cite instead"."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
-from fake_wayback import FakeWayback
-from helpers import ARTICLE, Checker, make_pdf, run_cli, status_json
+from helpers import ARTICLE, Checker, make_pdf, query, run_cli, status_json
 from webserver import Page
 
 CHALLENGE = """<html><head><title>Just a moment...</title></head><body><div id="challenge-running">
@@ -45,13 +43,6 @@ BAD_COPIES = {
 
 
 @pytest.fixture
-def wayback():
-    fake = FakeWayback()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
 def config(config_file, wayback):
     text = config_file.read_text().replace("[wayback]\nenabled = false\n", "")
     config_file.write_text(text + f'[wayback]\nbase_url = "{wayback.base_url}"\nmin_interval = 1\ntimeout = 5\nper_minute = 600\n')
@@ -69,12 +60,7 @@ def cited_and_checked(config, tmp_path, web, body=ARTICLE, path="/article"):
 
 
 def copies(config) -> list[dict]:
-    connection = sqlite3.connect(config.parent / "data" / "citewatch.db")
-    connection.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in connection.execute("SELECT * FROM archive_copies ORDER BY id")]
-    finally:
-        connection.close()
+    return query(config, "SELECT * FROM archive_copies ORDER BY id")
 
 
 def test_a_capture_of_the_article_is_verified_and_offered(config, tmp_path, web, wayback):
@@ -142,3 +128,19 @@ def test_the_digest_offers_only_a_verified_copy_and_otherwise_the_local_one(conf
     assert "DEAD" in preview and wayback.base_url not in preview
     assert "no verified Wayback copy: the Wayback copy of 2026-01-06 is not the article" in preview
     assert f"Local copy: citewatch snapshot {url}" in preview
+
+
+def test_a_capture_with_no_local_version_to_hold_it_against_is_unchecked(config, tmp_path, web, wayback):
+    _, url = cited_and_checked(config, tmp_path, web, Page("<h1>Not Found</h1>", status=404))
+    wayback.add_copy(url, ARTICLE, timestamp="20250601000000")  # from before citewatch ever saw the page
+    assert run_cli(config, "archive", "--lookup").exit_code == 0
+    (copy,) = copies(config)
+    assert copy["verdict"] == "unchecked" and copy["snapshot_id"] is None
+    assert status_json(config)[url]["archive_url"] is None
+
+
+def test_a_cdx_line_naming_no_real_moment_is_left_out(config, tmp_path, web, wayback):
+    _, url = cited_and_checked(config, tmp_path, web)
+    wayback.add_copy(url, ARTICLE, timestamp="20261399000000")  # month 13: the CDX API answers what it holds
+    result = run_cli(config, "archive", "--lookup")  # waybackpy alone raised ValueError here
+    assert result.exit_code == 0 and "0 with an archived copy; 0 copies checked" in result.output, result.output

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from fake_tsa import FakeTSA
-from helpers import ARTICLE, Checker, run_cli, write_record
+from helpers import ARTICLE, Checker, query, run_cli, write_record
 from test_archive import warc_files, warcio
 from warcio.archiveiterator import ArchiveIterator
 from webserver import Page
@@ -55,12 +55,7 @@ def archived(config_file: Path, tmp_path: Path, web, *paths: str) -> list[str]:
 
 
 def evidence_rows(config_file: Path) -> list[dict]:
-    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
-    connection.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in connection.execute("SELECT * FROM evidence ORDER BY check_id")]
-    finally:
-        connection.close()
+    return query(config_file, "SELECT * FROM evidence ORDER BY check_id")
 
 
 def test_every_record_carries_sha256_digests_and_warcio_checks_them(config_file, tmp_path, web):
@@ -135,11 +130,8 @@ def test_one_changed_byte_in_the_archive_fails_verification(config_file, tmp_pat
     urls = archived(config_file, tmp_path, web, "/a", "/b")
     assert run_cli(config_file, "stamp").exit_code == 0
     (path,) = warc_files(config_file)
-    row = next(r for r in evidence_rows(config_file) if r["check_id"] == 2)
-    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
-    offset, length, damaged = connection.execute(
-        "SELECT warc_offset, warc_length, url FROM checks WHERE id = ?", [row["check_id"]]).fetchone()
-    connection.close()
+    (damaged,) = query(config_file, "SELECT warc_offset, warc_length, url FROM checks WHERE id = 2")
+    offset, length, damaged = damaged["warc_offset"], damaged["warc_length"], damaged["url"]
     intact = next(url for url in urls if url != damaged)
     flip_byte(path, offset + length // 2)
     result = run_cli(config_file, "verify")
@@ -244,12 +236,9 @@ def test_an_incident_with_nothing_archived_has_no_wacz(config_file, tmp_path):
 
 
 def cited_versions(config_file: Path) -> dict[str, tuple]:
-    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
-    try:
-        return {slug: (snapshot_id, taken_at) for slug, snapshot_id, taken_at in connection.execute(
-            "SELECT incident_slug, cited_snapshot_id, taken_at FROM citations LEFT JOIN snapshots ON snapshots.id = cited_snapshot_id")}
-    finally:
-        connection.close()
+    rows = query(config_file, "SELECT incident_slug, cited_snapshot_id, taken_at FROM citations "
+                              "LEFT JOIN snapshots ON snapshots.id = cited_snapshot_id")
+    return {row["incident_slug"]: (row["cited_snapshot_id"], row["taken_at"]) for row in rows}
 
 
 def test_each_citation_pins_the_first_good_version_after_it_appeared(config_file, tmp_path, web):
@@ -300,3 +289,18 @@ def test_a_run_stamps_new_versions(config_file, tmp_path, web, tsa):
     assert run_cli(config_file, "ingest", str(write_record(tmp_path / "r.json", "incident", [web.url("/a")]))).exit_code == 0
     result = run_cli(config_file, "run")
     assert result.exit_code == 0 and "Timestamps: 1 stamped, 0 pending." in result.output, result.output
+
+
+def test_versions_archived_before_digests_are_hashed_once(config_file, tmp_path, web):
+    archived(config_file, tmp_path, web, "/a")
+    (before,) = evidence_rows(config_file)
+    connection = sqlite3.connect(config_file.parent / "data" / "citewatch.db")
+    with connection:  # as a database from before digests were kept
+        connection.execute("DELETE FROM evidence")
+        connection.execute("DELETE FROM job_runs")
+    connection.close()
+    result = run_cli(config_file, "stamp")
+    assert result.exit_code == 0 and "Timestamps are off (evidence.tsa_urls is empty); 1 version hashed." in result.output
+    (after,) = evidence_rows(config_file)
+    assert after["record_sha256"] == before["record_sha256"]
+    assert run_cli(config_file, "stamp").output == "Timestamps are off (evidence.tsa_urls is empty).\n"

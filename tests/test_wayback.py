@@ -5,7 +5,7 @@ All against a fake Wayback Machine on loopback that speaks the real formats."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from fake_wayback import ACCESS_KEY, SECRET_KEY, FakeWayback
+from fake_wayback import ACCESS_KEY, SECRET_KEY
 from helpers import ARTICLE, closed_port, run_cli, status_json, write_record
 from webserver import Page
 
@@ -14,13 +14,6 @@ from citewatch.storage.database import open_database
 from citewatch.storage.wayback import SaveFailed, WaybackClient
 from citewatch.storage.wayback_queue import enqueue, run_queue
 from citewatch.times import to_iso
-
-
-@pytest.fixture
-def wayback():
-    fake = FakeWayback()
-    yield fake
-    fake.close()
 
 
 @pytest.fixture

@@ -20,6 +20,32 @@ class QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps HTTP/1.1 connections and logs nothing."""
+
+    protocol_version = "HTTP/1.1"
+
+    def answer(self, status: int, headers: dict[str, str], body: str | bytes) -> None:
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def serve(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> QuietServer:
+    """A server for `handler` on a free port of `host`, serving in a daemon thread."""
+    server = QuietServer((host, 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @dataclass
 class Page:
     body: bytes | str | Callable[[int], str] = b""  # a callable gets the request number
@@ -50,9 +76,7 @@ class Web:
         self.requests: list[tuple[str, dict[str, str]]] = []
         web = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 web.requests.append((self.path, dict(self.headers)))
                 page = web.pages.get(self.path, web.unknown)
@@ -91,14 +115,8 @@ class Web:
                 else:
                     self.wfile.write(data)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = QuietServer((host, 0), Handler)
-        self.server.daemon_threads = True
+        self.server = serve(Handler, host)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
