@@ -54,7 +54,7 @@ from .reports.digest import pending_digest
 from .reports.email import render_message
 from .reports.formats import report_format
 from .reports.linkrot import build_report
-from .reports.notify import Notifier, active_notifiers
+from .reports.notify import active_notifiers, configured_notifiers
 from .storage import history, jobs
 from .storage.archive import ArchivedResponse, WarcArchive
 from .storage.checks import sources_to_check, volatile_signatures
@@ -126,8 +126,7 @@ class Citewatch:
         Judges.from_settings(self.settings.judges)
         Noise.from_settings(self.settings.noise)
         report_format(self.settings.schedule.report_format, "schedule.report_format")
-        for index, table in enumerate(self.settings.notify):
-            Notifier.registry.get(table.type, f"notify[{index}].type")
+        configured_notifiers(self.settings)
         self._db: Database | None = None
 
     # -- lifetime -------------------------------------------------------------------------

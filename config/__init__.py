@@ -2,6 +2,7 @@
 
 from .settings import (
     CONFIG_ENV_VAR,
+    AppriseSettings,
     ConfigError,
     CrawlSettings,
     DeadSettings,
@@ -14,6 +15,7 @@ from .settings import (
     Settings,
     StorageSettings,
     WaybackSettings,
+    apprise_options,
     load_settings,
     parse_duration,
     settings_from_dict,
@@ -21,6 +23,7 @@ from .settings import (
 
 __all__ = [
     "CONFIG_ENV_VAR",
+    "AppriseSettings",
     "ConfigError",
     "CrawlSettings",
     "DeadSettings",
@@ -33,6 +36,7 @@ __all__ = [
     "Settings",
     "StorageSettings",
     "WaybackSettings",
+    "apprise_options",
     "load_settings",
     "parse_duration",
     "settings_from_dict",

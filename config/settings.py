@@ -102,6 +102,10 @@ def _http_url(key: str, value: Any) -> str:
     return text.rstrip("/")
 
 
+def _optional_http_url(key: str, value: Any) -> str | None:
+    return None if value == "" else _http_url(key, value)
+
+
 def _path(key: str, value: Any) -> Path:
     return Path(_text(key, value))
 
@@ -271,6 +275,7 @@ class ScheduleSettings:
     report: str | None = _setting(None, _optional_cron)  # when the report is rewritten; off unless set
     report_dir: Path = _setting(Path("./citewatch-report"), _path)
     report_format: str = _setting("html", _text)  # a report format's name, checked against the registry on start
+    report_url: str | None = _setting(None, _optional_http_url)  # where report_dir is published: chat digests link to it
     min_interval: float = _setting(86400.0, _duration)  # a healthy source is checked at most this often...
     max_interval: float = _setting(30 * 86400.0, _duration)  # ...and at least this often
     fresh_days: float = _setting(21.0, _non_negative_number)  # articles published this recently: daily
@@ -316,12 +321,58 @@ class PluginSettings:
 @dataclass(frozen=True)
 class NotifierSettings:
     """One [[notify]] table: the notifier's `type` (a registered name or
-    "package.module:ClassName"), an optional `channel` name that tells two notifiers of
-    one type apart in the outbox; every other key is the notifier's own option."""
+    "package.module:ClassName"; "apprise" when left out), an optional `channel` name that
+    tells two notifiers of one type apart in the outbox; every other key is the notifier's
+    own option."""
 
     type: str
     channel: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+
+
+def _env_names(key: str, value: Any) -> tuple[str, ...]:
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list):
+        raise ConfigError(f"{key} must name an environment variable, or a list of them, got {value!r}")
+    return tuple(_env_name(f"{key}[{index}]", item) for index, item in enumerate(values))
+
+
+def _chat_format(key: str, value: Any) -> str:
+    if value not in ("markdown", "text"):
+        raise ConfigError(f"{key} must be \"markdown\" or \"text\", got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class AppriseSettings:
+    """The options of an Apprise [[notify]] table: where (`urls` without secrets, and
+    environment variables that each hold one URL with its secrets), how, and which
+    incidents (all, unless `categories` or `tags` narrow them, as email routes do)."""
+
+    urls: tuple[str, ...] = _setting((), _strings)
+    url_env: tuple[str, ...] = _setting((), _env_names)
+    format: str = _setting("markdown", _chat_format)
+    categories: tuple[str, ...] = _setting((), _strings)
+    tags: tuple[str, ...] = _setting((), _strings)
+    timeout: float = _setting(30.0, _duration)  # per delivery
+
+    def __post_init__(self) -> None:
+        if not self.urls and not self.url_env:
+            raise ConfigError("urls or url_env must name where to send the digest")
+
+    def matches(self, category: str | None, tags: list[str]) -> bool:
+        if not self.categories and not self.tags:
+            return True
+        return (category in self.categories) or bool(set(tags) & set(self.tags))
+
+
+def apprise_options(options: dict[str, Any], key: str) -> AppriseSettings:
+    """A [[notify]] table's options as AppriseSettings; ConfigError naming `key` if unusable."""
+    try:
+        return _build_section(AppriseSettings, key, options)
+    except ConfigError as error:
+        message = str(error)
+        raise ConfigError(message if message.startswith(("unknown key", key)) else f"{key}: {message}") from None
 
 
 def _notifiers(key: str, value: Any) -> tuple[NotifierSettings, ...]:
@@ -330,8 +381,10 @@ def _notifiers(key: str, value: Any) -> tuple[NotifierSettings, ...]:
     notifiers = []
     for index, table in enumerate(value):
         options = dict(table)
-        kind = _text(f"{key}[{index}].type", options.pop("type", None))
+        kind = _text(f"{key}[{index}].type", options.pop("type", "apprise"))
         channel = options.pop("channel", None)
+        if kind == "apprise":
+            apprise_options(options, f"{key}[{index}]")
         notifiers.append(NotifierSettings(kind, None if channel is None else _text(f"{key}[{index}].channel", channel), options))
     return tuple(notifiers)
 

@@ -41,7 +41,6 @@ _UNUSED_DOWNLOADER_MIDDLEWARES: dict[str, None] = {
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
 }
 _UNUSED_SPIDER_MIDDLEWARES: dict[str, None] = {
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
 }
@@ -70,6 +69,9 @@ def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
         "HTTPERROR_ALLOW_ALL": True,
         "REDIRECT_MAX_TIMES": 10,
         "METAREFRESH_MAXDELAY": 0,  # follow instant meta refreshes, not periodic page reloads
+        # A revisit has no referrer. Scrapy's redirect middlewares ask its referer middleware
+        # (and warn on every crawl when it is off), so it stays on, sending none.
+        "REFERRER_POLICY": "no-referrer",
         "ROBOTSTXT_OBEY": False,  # one visit per cited page and day, not crawling
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,

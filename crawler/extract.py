@@ -16,6 +16,7 @@ from lxml.html import HtmlElement
 from pypdf import PdfReader
 from trafilatura.utils import load_html
 
+from citewatch import logs
 from citewatch.model import Extraction
 
 from .lifeline import end_with_parent
@@ -112,6 +113,11 @@ def extract_content(is_html: bool, content: str | bytes, url: str) -> Extraction
     return extract_article(content, url) if is_html else extract_pdf(content)  # type: ignore[arg-type]
 
 
+def _start_worker(logging_as: tuple[int, bool] | None) -> None:
+    end_with_parent()
+    logs.configure_like(logging_as)
+
+
 class ExtractionPool:
     """Extraction in worker processes, so that both cores extract while the reactor keeps
     downloading. Started on first use and kept for the life of the process (the daemon
@@ -127,7 +133,8 @@ class ExtractionPool:
         if cls._executor is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([__name__])
-            cls._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=end_with_parent)
+            cls._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                                initargs=(logs.current(),))
         return cls._executor
 
     @classmethod

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
+from citewatch import logs
 from citewatch.config import Settings
 from citewatch.model import CheckSummary, SourceToCheck
 
@@ -74,7 +75,7 @@ class ChildShards:
         self._processes = [
             context.Process(
                 target=_run_child,
-                args=(settings, shard, clock, self._stop, self._checked, child_end),
+                args=(settings, shard, clock, self._stop, self._checked, child_end, logs.current()),
                 name=f"citewatch-shard-{number + 1}",
             )
             for number, (shard, (_, child_end)) in enumerate(zip(shards, self._summaries))
@@ -134,14 +135,16 @@ class ChildShards:
         return summaries
 
 
-def _run_child(settings, sources, clock, stop, checked, summary_end) -> None:  # type: ignore[no-untyped-def]
+def _run_child(settings, sources, clock, stop, checked, summary_end, logging_as) -> None:  # type: ignore[no-untyped-def]
     """A shard's crawl, in a child process: stops when `stop` is set, counts each source
-    checked in `checked`, and sends its summary through `summary_end`."""
+    checked in `checked`, and sends its summary through `summary_end`; logs as `logging_as`
+    says (its parent's logs.current())."""
     from .crawl import crawl_sources
     from .extract import ExtractionPool
     from .lifeline import end_with_parent
 
     end_with_parent()
+    logs.configure_like(logging_as)
     control = CrawlControl()
     if stop.is_set():  # asked before this process was up: crawl nothing
         control.stop()

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from sqlite_utils import Database
 
-from citewatch.config import EmailRoute
 from citewatch.storage.outbox import ALERT_KINDS, IncidentNotice, pending_notices
+
+
+class Audience(Protocol):
+    """Whom a part of the digest is for: an email route, a chat channel's categories."""
+
+    def matches(self, category: str | None, tags: list[str]) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -35,9 +41,9 @@ class Digest:
         incidents = len(self.incidents)
         return f"[citewatch] {', '.join(parts)} across {incidents} incident{'s' if incidents != 1 else ''}"
 
-    def only(self, route: EmailRoute) -> "Digest":
-        """The part of the digest about the incidents a route covers."""
-        return replace(self, incidents=tuple(i for i in self.incidents if route.matches(i.category, list(i.tags))))
+    def only(self, audience: Audience) -> "Digest":
+        """The part of the digest about the incidents an audience follows."""
+        return replace(self, incidents=tuple(i for i in self.incidents if audience.matches(i.category, list(i.tags))))
 
 
 def pending_digest(db: Database) -> Digest:

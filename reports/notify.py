@@ -1,5 +1,7 @@
-"""Notifiers: where a digest goes. Email is the first; a maintainer adds another by
-writing one subclass of Notifier and naming it in a [[notify]] table of the config:
+"""Notifiers: where a digest goes. Two are built in: email (the [email] section) and
+Apprise (a [[notify]] table with `urls` or `url_env`: chat rooms and webhooks). A
+maintainer adds another by writing one subclass of Notifier and naming it in a [[notify]]
+table of the config:
 
     [[notify]]
     type = "mytracker.notify:Webhook"   # a registered name, or "package.module:ClassName"
@@ -14,20 +16,24 @@ run, one interrupted after `handed_over` is never sent again (see reports/alerts
 
 from __future__ import annotations
 
-import re
+import json
 import smtplib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.policy import SMTP
+from email.utils import make_msgid
 from typing import Any, ClassVar
 
-from citewatch.config import EmailSettings, NotifierSettings, Settings
+from citewatch.config import EmailSettings, NotifierSettings, Settings, apprise_options
 from citewatch.errors import BadInput
 from citewatch.plugins import Plugin, Registry
 from citewatch.storage.outbox import Message, QueuedMessage
 
+from .apprise_target import AppriseTarget, reachable
+from .chat import chat_message
 from .digest import Digest
 from .email import render_message
+from .smtp import connect, describe, quit_quietly, transmit
 
 
 class DeliveryFailed(Exception):
@@ -62,6 +68,11 @@ class Notifier(Plugin):
         after that is never followed by a second delivery."""
         raise NotImplementedError
 
+    def problems(self) -> list[str]:
+        """What would stop a delivery now (for `citewatch doctor`), each with what to do;
+        without sending anything."""
+        return []
+
 
 class EmailNotifier(Notifier):
     """The digest by email (the [email] section): to `email.recipients`, and the part each
@@ -94,14 +105,18 @@ class EmailNotifier(Notifier):
         try:
             smtp = connect(self.email)
         except (smtplib.SMTPException, OSError) as error:
-            raise DeliveryFailed(f"cannot reach the SMTP server {self.email.host}:{self.email.port}: {_describe(error)}") from error
+            raise DeliveryFailed(f"cannot reach the SMTP server {self.email.host}:{self.email.port}: {describe(error)}") from error
         try:
             yield smtp
         finally:
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
+            quit_quietly(smtp)
+
+    def problems(self) -> list[str]:
+        try:
+            with self.session():
+                return []
+        except DeliveryFailed as error:
+            return [f"{error}: check email.host, email.port, email.ssl, email.starttls and the login"]
 
     def deliver(self, session: smtplib.SMTP, message: QueuedMessage, handed_over: Callable[[], None]) -> None:
         try:
@@ -111,23 +126,82 @@ class EmailNotifier(Notifier):
                 code, answer = session.rcpt(recipient)
                 if code not in (250, 251):
                     raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
-            _transmit(session, message.payload, handed_over)
+            transmit(session, message.payload, handed_over)
         except (smtplib.SMTPException, OSError) as error:
             try:
                 session.rset()
             except (smtplib.SMTPException, OSError):
                 pass
-            raise DeliveryFailed(_describe(error)) from error
+            raise DeliveryFailed(describe(error)) from error
+
+
+class AppriseNotifier(Notifier):
+    """The digest in chat rooms and webhooks through Apprise (Slack, Matrix, Telegram,
+    Discord, ntfy, Mattermost, JSON, ...): one message per URL, each delivered once.
+
+    Each target is stored in the outbox as a reference, never with its secrets: a URL of
+    `urls` as it is (one that holds a secret is refused), or the name of a variable of
+    `url_env`, read again when the message is delivered."""
+
+    name = "apprise"
+
+    def __init__(self, settings: Settings, options: dict[str, Any], channel: str | None = None) -> None:
+        super().__init__(settings, options, channel)
+        self.config = apprise_options(options, f"notify ({self.channel})")
+        self.report_url = settings.schedule.report_url
+        for index, url in enumerate(self.config.urls):
+            target = AppriseTarget(url)
+            if target.plugin() is None:
+                raise BadInput(f"notify ({self.channel}): urls[{index}] is not a URL Apprise knows: {target.shown()}")
+            if target.has_secret():
+                raise BadInput(f"notify ({self.channel}): urls[{index}] holds a secret ({target.shown()}): put the URL "
+                               "in an environment variable and name the variable in url_env")
+
+    def targets(self) -> list[AppriseTarget]:
+        return [AppriseTarget(url) for url in self.config.urls] + [AppriseTarget(f"${name}") for name in self.config.url_env]
+
+    def messages(self, digest: Digest) -> list[Message]:
+        part = digest.only(self.config)
+        if not part.incidents:
+            return []
+        messages = []
+        for target in self.targets():
+            title, body = chat_message(part, self.config.format == "markdown", target.room(), self.report_url)
+            payload = json.dumps({"title": title, "body": body, "format": self.config.format}).encode()
+            messages.append(Message(self.channel, make_msgid("citewatch"), (target.ref,), title, payload))
+        return messages
+
+    def deliver(self, session: Any, message: QueuedMessage, handed_over: Callable[[], None]) -> None:
+        import apprise
+
+        target = AppriseTarget(message.recipients[0])
+        plugin = target.plugin(self.config.timeout)
+        if plugin is None:
+            raise DeliveryFailed(f"{target.shown()}: {target.unusable()}")
+        content = json.loads(message.payload)
+        sender = apprise.Apprise()
+        sender.add(plugin)
+        handed_over()  # a crash from here on may have delivered it: never sent again
+        result = sender.notify(body=content["body"], title=content["title"], body_format=content["format"])
+        if not result:
+            said = "; ".join(entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR", "CRITICAL"))
+            raise DeliveryFailed(f"{target.shown()}: {target.redact(said) or 'not delivered'}")
+
+    def problems(self) -> list[str]:
+        problems = []
+        for target in self.targets():
+            if target.plugin() is None:
+                problems.append(f"{self.channel}: {target.shown()}: {target.unusable()}")
+            elif (address := target.address()) is not None and (error := reachable(*address, self.config.timeout)):
+                problems.append(f"{self.channel}: cannot reach {target.shown()} ({error}): check the URL and the network")
+        return problems
 
 
 def active_notifiers(settings: Settings) -> list[Notifier]:
     """The notifiers the config asks for: email when enabled, then each [[notify]] table.
     Raises BadInput naming the key for an unknown type or a channel named twice."""
-    notifiers: list[Notifier] = []
-    if settings.email.enabled:
-        notifiers.append(EmailNotifier(settings, {}))
-    for index, table in enumerate(settings.notify):
-        notifiers.append(_notifier(settings, table, f"notify[{index}]"))
+    notifiers: list[Notifier] = [EmailNotifier(settings, {})] if settings.email.enabled else []
+    notifiers += configured_notifiers(settings)
     channels = [notifier.channel for notifier in notifiers]
     for channel in channels:
         if channels.count(channel) > 1:
@@ -135,41 +209,11 @@ def active_notifiers(settings: Settings) -> list[Notifier]:
     return notifiers
 
 
+def configured_notifiers(settings: Settings) -> list[Notifier]:
+    """The notifiers of the [[notify]] tables (not email): each checks its options as it is made."""
+    return [_notifier(settings, table, f"notify[{index}]") for index, table in enumerate(settings.notify)]
+
+
 def _notifier(settings: Settings, table: NotifierSettings, key: str) -> Notifier:
     cls = Notifier.registry.get(table.type, f"{key}.type")
     return cls(settings, table.options, table.channel)
-
-
-def connect(settings: EmailSettings) -> smtplib.SMTP:
-    """An SMTP session as configured: SSL or STARTTLS, and login with the password read
-    from the environment variable named by `email.password_env` (never from the config)."""
-    smtp_class = smtplib.SMTP_SSL if settings.ssl else smtplib.SMTP
-    smtp = smtp_class(settings.host, settings.port, timeout=settings.timeout)
-    if settings.starttls and not settings.ssl:
-        smtp.starttls()
-    if settings.username:
-        smtp.login(settings.username, settings.password() or "")
-    return smtp
-
-
-def _transmit(smtp: smtplib.SMTP, message: bytes, server_has_it: Callable[[], None]) -> None:
-    """SMTP DATA, split where the server holds the whole message (smtplib's data() cannot
-    be split there): `server_has_it` runs after the final dot, before the server's reply."""
-    code, answer = smtp.docmd("DATA")
-    if code != 354:
-        raise smtplib.SMTPDataError(code, answer)
-    body = re.sub(rb"(?m)^\.", b"..", message)  # dot-stuffing
-    if not body.endswith(b"\r\n"):
-        body += b"\r\n"
-    smtp.send(body + b".\r\n")
-    server_has_it()
-    code, answer = smtp.getreply()
-    if code != 250:
-        raise smtplib.SMTPDataError(code, answer)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, smtplib.SMTPResponseException):
-        text = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
-        return f"{error.smtp_code} {text}"
-    return f"{type(error).__name__}: {error}"

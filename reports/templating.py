@@ -59,6 +59,11 @@ def fence(value: str) -> str:
     return value.replace("```", "`\u200b``")
 
 
+def one_line(value: str | None) -> str:
+    """Text from the web on one line: its line breaks and runs of spaces as one space."""
+    return " ".join((value or "").split())
+
+
 def filename(slug: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "-", slug).strip(".") or "incident"
 
@@ -72,5 +77,5 @@ environment = Environment(
 )
 environment.filters.update(
     diff_lines=diff_lines, hidden_lines=hidden_lines, when=when, day=day, md=markdown_text,
-    md_url=markdown_url, fence=fence, filename=filename, reason=reason_words,
+    md_url=markdown_url, fence=fence, filename=filename, reason=reason_words, oneline=one_line,
 )

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from citewatch import logs
 from citewatch.config import CONFIG_ENV_VAR, load_settings, parse_duration
 from citewatch.errors import BadInput, Busy, CitewatchError, RunFailed
 from citewatch.facade import Citewatch, LookupRun
@@ -51,7 +52,44 @@ class CommandFailed(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
+def _verbosity(ctx: click.Context, more: int = 0, quiet: bool = False) -> None:
+    """Add -v (`more`) or -q to the verbosity so far (the group's, then the subcommand's)."""
+    meta = ctx.meta  # shared by the group's context and the subcommand's
+    meta["verbosity"] = -1 if quiet or meta.get("verbosity") == -1 else meta.get("verbosity", 0) + more
+    meta["quiet"] = meta["verbosity"] == -1
+    logs.configure(meta["verbosity"])
+
+
+def _verbose_option(ctx: click.Context, _param: click.Parameter, count: int) -> None:
+    if count:
+        _verbosity(ctx, more=count)
+
+
+def _quiet_option(ctx: click.Context, _param: click.Parameter, quiet: bool) -> None:
+    if quiet:
+        _verbosity(ctx, quiet=True)
+
+
+def _verbosity_options() -> list[click.Option]:
+    return [
+        click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_verbose_option,
+                     help="More log output on stderr: citewatch's progress, libraries' warnings (-vv: everything)."),
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_quiet_option,
+                     help="Only errors on stderr."),
+    ]
+
+
+class CitewatchCommand(click.Command):
+    """A subcommand: also takes -v and -q after its name (`citewatch check --all -q`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_verbosity_options())
+
+
 class CitewatchGroup(click.Group):
+    command_class = CitewatchCommand
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -62,14 +100,10 @@ class CitewatchGroup(click.Group):
             raise CommandFailed(error) from error
 
 
-def _configure_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    # Scrapy is chatty at INFO; its details are for -vv.
-    logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose > 1 else max(level, logging.WARNING))
+WITHOUT_SETTINGS = {"doctor"}  # commands that load the config themselves, to report what is wrong with it
 
 
-@click.group(cls=CitewatchGroup)
+@click.group(cls=CitewatchGroup, params=_verbosity_options())
 @click.version_option(__version__, prog_name="citewatch")
 @click.option(
     "--config",
@@ -78,17 +112,17 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     envvar=CONFIG_ENV_VAR,
     help=f"TOML config file (default: ${CONFIG_ENV_VAR}, else built-in defaults with data in ./citewatch-data).",
 )
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for Scrapy's own).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, config_path: Path | None) -> None:
     """citewatch keeps the sources cited by an incident database honest.
 
     Ingest incident records, check their cited URLs, and see which sources died or changed.
     """
-    _configure_logging(verbose, quiet)
-    ctx.meta["quiet"] = quiet
-    ctx.obj = ctx.with_resource(Citewatch(load_settings(config_path)))
+    if "verbosity" not in ctx.meta:
+        _verbosity(ctx)
+    ctx.meta["config_path"] = config_path
+    if ctx.invoked_subcommand not in WITHOUT_SETTINGS:
+        ctx.obj = ctx.with_resource(Citewatch(load_settings(config_path)))
 
 
 @cli.command()
@@ -388,8 +422,9 @@ def run(cw: Citewatch) -> None:
 def daemon(cw: Citewatch) -> None:
     """Run in the foreground on timers (schedule.tick, schedule.digest, schedule.report),
     logging to stderr, until SIGTERM or SIGINT."""
-    if not click.get_current_context().meta["quiet"]:
-        logging.getLogger("citewatch").setLevel(logging.INFO)
+    meta = click.get_current_context().meta
+    if not meta["quiet"]:
+        logs.configure(meta["verbosity"], progress=True)
     lock = RunLock(cw.settings.storage.dir)
     if not lock.acquire():
         raise RunFailed(f"another citewatch run is active (pid {lock.holder})")

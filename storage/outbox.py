@@ -34,6 +34,7 @@ class EventNotice:
 
 @dataclass(frozen=True)
 class SourceNotice:
+    source_id: int
     url: str
     title: str | None
     publisher: str | None
@@ -116,7 +117,7 @@ def _incident(db: Database, slug: str, by_source: dict[int, list[EventNotice]]) 
             sources[source_id] = replace(sources[source_id], roles=sources[source_id].roles + (role,))
             continue
         sources[source_id] = SourceNotice(
-            url, title, publisher, (role,), State(state), reason, archive_url, copy_note(judged), final_url, last_ok,
+            source_id, url, title, publisher, (role,), State(state), reason, archive_url, copy_note(judged), final_url, last_ok,
             tuple(by_source[source_id])
         )
     return IncidentNotice(

@@ -4,7 +4,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from chat_receiver import ChatReceiver
+from digest_events import write_records
 from fake_wayback import FakeWayback
+from smtp_server import SmtpServer
 from webserver import Web
 
 
@@ -13,6 +16,28 @@ def web() -> Iterator[Web]:
     server = Web()
     yield server
     server.close()
+
+
+@pytest.fixture
+def events(tmp_path: Path, web: Web) -> Web:
+    """Two incidents in tmp_path/records.json; digest_events.make_events makes them change and die."""
+    write_records(tmp_path, web)
+    return web
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatReceiver]:
+    receiver = ChatReceiver()
+    yield receiver
+    receiver.close()
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ARTICLE, run_cli
+from digest_events import make_events
+from helpers import run_cli
 from lxml import html as lxml_html
-from smtp_server import SmtpServer
 from webserver import Page
 
 from citewatch.reports import alerts
@@ -17,17 +17,6 @@ from citewatch.reports import alerts
 
 class SimulatedCrash(BaseException):
     """The process dying: nothing in citewatch catches it."""
-
-
-HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)> Evil\r\nBcc: victim@example.org"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def write_config(tmp_path, port, routes=""):
@@ -39,37 +28,6 @@ def write_config(tmp_path, port, routes=""):
         f'recipients = ["maintainers@tracker.example"]\ndiff_lines = 12\n{routes}'
     )
     return path
-
-
-@pytest.fixture
-def events(tmp_path, web):
-    """Two incidents; after two checks: two sources changed, one dead (404)."""
-    web.pages["/landmines"] = Page(ARTICLE)
-    web.pages["/demining"] = Page(ARTICLE.replace("Friday", "Thursday"))
-    web.pages["/statement"] = Page(ARTICLE.replace("Friday", "Monday"))
-    records = [
-        {"site": "https://tracker.example", "record": {
-            "slug": "landmine-policy", "title": "Landmine ban reversed", "url": "https://tracker.example/incident/landmine-policy",
-            "category": "foreign-policy", "tags": ["landmines"],
-            "sources": [{"url": web.url("/landmines"), "title": "Land mine policy reversed", "publisher": "The Example Times"},
-                        {"url": web.url("/statement"), "title": HOSTILE, "publisher": "NGO"}]}},
-        {"site": "https://tracker.example", "record": {
-            "slug": "demining-cuts", "title": "Demining programme cut", "url": "https://tracker.example/incident/demining-cuts",
-            "category": "aid", "tags": [],
-            "sources": [{"url": web.url("/demining"), "title": "Demining cut", "publisher": "Wire"},
-                        {"url": web.url("/landmines"), "title": "Land mine policy reversed", "publisher": "The Example Times"}]}},
-    ]
-    (tmp_path / "records.json").write_text(json.dumps(records))
-    return web
-
-
-def make_events(config, tmp_path, web):
-    assert run_cli(config, "ingest", str(tmp_path / "records.json")).exit_code == 0
-    run_cli(config, "check", "--all")
-    web.pages["/landmines"] = Page(ARTICLE.replace("$5 billion", "$4 billion"))
-    web.pages["/demining"] = Page(ARTICLE.replace("Friday", "Thursday").replace("125 countries", "120 countries"))
-    web.pages["/statement"] = Page("<h1>Gone</h1>", status=404)
-    run_cli(config, "check", "--all")
 
 
 def test_digest_content_and_structure(tmp_path, events, smtp):

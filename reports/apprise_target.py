@@ -1,0 +1,104 @@
+"""One Apprise target of a notifier: a URL from the config, or an environment variable
+that holds one (with its secrets). Apprise knows which parts of each service's URL are
+secret (it masks them in `url(privacy=True)`), so citewatch asks it rather than guessing:
+a URL whose private form differs from its full form holds a secret, and those parts are
+blotted out of anything shown or stored."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from typing import Any
+
+from .chat import CHAT_LIMIT
+
+_TOKENS = re.compile(r"[/:@?&=#%,+]+")
+
+
+class AppriseTarget:
+    def __init__(self, ref: str) -> None:
+        self.ref = ref  # stored in the outbox: a URL without secrets, or "$VARIABLE"
+
+    @property
+    def variable(self) -> str | None:
+        return self.ref[1:] if self.ref.startswith("$") else None
+
+    def url(self) -> str | None:
+        """The URL to send to; None if the variable is not set."""
+        if self.variable is None:
+            return self.ref
+        return (os.environ.get(self.variable) or "").strip() or None
+
+    def plugin(self, timeout: float | None = None) -> Any:
+        """Apprise's plugin for the URL (None if the URL is missing or not one Apprise knows),
+        with `timeout` seconds to connect and to read unless the URL sets its own."""
+        import apprise
+
+        url = self.url()
+        plugin = apprise.Apprise.instantiate(url) if url else None
+        if plugin and timeout is not None:
+            if "cto=" not in url:
+                plugin.socket_connect_timeout = timeout
+            if "rto=" not in url:
+                plugin.socket_read_timeout = timeout
+        return plugin or None
+
+    def unusable(self) -> str:
+        """Why `plugin()` gave None, and what to do."""
+        if self.url() is None:
+            return f"the environment variable {self.variable} is not set: set it to the Apprise URL"
+        return "not a URL Apprise knows (see https://github.com/caronc/apprise/wiki for each service's form)"
+
+    def has_secret(self) -> bool:
+        return bool(self._secrets())
+
+    def shown(self) -> str:
+        """The target as it may be shown: its URL with the secrets masked, after the variable."""
+        plugin = self.plugin()
+        masked = plugin.url(privacy=True).split("?")[0] if plugin else None
+        if self.variable is None:
+            return masked or self.redact(self.ref)
+        return f"${self.variable}" + (f" ({masked})" if masked else "")
+
+    def redact(self, text: str) -> str:
+        """`text` (an error message, say) with every secret part of the URL masked."""
+        for secret in sorted(self._secrets(), key=len, reverse=True):
+            text = text.replace(secret, "****")
+        return text
+
+    def room(self) -> int:
+        """How many characters a message to this target may have: the service's own limit
+        (less the title, for services that put it in the body), and at most CHAT_LIMIT."""
+        plugin = self.plugin()
+        if plugin is None:
+            return CHAT_LIMIT
+        return min(plugin.body_maxlen - (0 if plugin.title_maxlen else 250), CHAT_LIMIT)
+
+    def address(self) -> tuple[str, int] | None:
+        """The host and port the plugin talks to, where it says (most web services do not)."""
+        plugin = self.plugin()
+        host = getattr(plugin, "host", None)
+        if not host or "." not in host and host != "localhost":
+            return None
+        port = getattr(plugin, "port", None)
+        return host, port if isinstance(port, int) else (443 if getattr(plugin, "secure", False) else 80)
+
+    def _secrets(self) -> set[str]:
+        """The parts of the URL (as given, and as Apprise writes it) that its private form
+        leaves out, of three characters or more."""
+        plugin = self.plugin()
+        if plugin is None:
+            return set()
+        public = set(_TOKENS.split(plugin.url(privacy=True)))
+        tokens = _TOKENS.split(plugin.url()) + _TOKENS.split(self.url() or "")
+        return {token for token in tokens if len(token) >= 3 and token not in public}
+
+
+def reachable(host: str, port: int, timeout: float) -> str | None:
+    """None if a TCP connection to host:port opens, else why not."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as error:
+        return error.strerror or type(error).__name__
