@@ -30,6 +30,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -50,6 +53,7 @@ from .crawler.runner import run_check
 from .errors import BadInput, Busy, UnknownIncident, UnknownSource, UnsafeMainModule
 from .model import Change, CheckSummary, State, StoredSnapshot
 from .reports.alerts import AlertRun, send_alerts
+from .reports.browse import browse_app
 from .reports.digest import pending_digest
 from .reports.email import render_message
 from .reports.formats import report_format
@@ -293,10 +297,40 @@ class Citewatch:
         form = report_format(fmt)
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        site = build_report(self.db, incident, compare=self._drift_measure())
+        serve = self.settings.serve
+        site = build_report(self.db, incident, compare=self._drift_measure(),
+                            browse_url=serve.public_url if serve.report_links else None)
         files = form.write(self.db, site, out)
         logger.info("report: %d files written to %s", len(files), out)
         return ReportRun(files, len(site.incidents), out / form.entry)
+
+    # -- browse ---------------------------------------------------------------------------
+
+    def browse(self):  # type: ignore[no-untyped-def]
+        """A Datasette instance over the database, read-only, with citewatch's titles, facets
+        and canned queries (see storage/browse.py): `citewatch serve` runs it, a program may
+        query it through its `client`."""
+        self.db  # the database exists and is migrated before Datasette reads it
+        return browse_app(self.settings.storage.database)
+
+    def serve(self, host: str | None = None, port: int | None = None,
+              on_ready: Callable[[str], None] | None = None) -> None:
+        """Serve `browse()` over HTTP at host:port (serve.host and serve.port unless given)
+        until SIGINT or SIGTERM; `on_ready` gets its URL once it listens. BadInput if the
+        address cannot be listened on."""
+        import uvicorn
+
+        host, port = host or self.settings.serve.host, port if port is not None else self.settings.serve.port
+        app = self.browse()
+        try:
+            listening = socket.create_server((host, port))
+        except OSError as error:
+            raise BadInput(f"cannot serve on {host}:{port}: {error.strerror or error} (choose another --port)") from None
+        with listening, _stop_on_signals():
+            if on_ready is not None:
+                on_ready(f"http://{host}:{listening.getsockname()[1]}/")
+            # Uvicorn logs through citewatch's logging (log_config=None): its lines are for -v.
+            uvicorn.run(app.app(), fd=listening.fileno(), log_config=None, access_log=False, lifespan="on")
 
     # -- scheduled jobs -------------------------------------------------------------------
 
@@ -379,6 +413,31 @@ class Citewatch:
         message = render_message(digest, email, email.recipients)
         headers = "".join(f"{name}: {message[name]}\n" for name in ("Subject", "From", "To"))
         return headers + "\n" + message.get_body(("plain",)).get_content()
+
+
+class _Stop(Exception):
+    """SIGTERM or SIGINT reached a server."""
+
+
+def _stop(*_: object) -> None:
+    raise _Stop
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT end a server as its normal end. Uvicorn handles them while it
+    serves, then raises them again for the handlers it found: these, which end the block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {stop: signal.signal(stop, _stop) for stop in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except _Stop:
+        pass
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
 
 
 def _unless_busy(busy: list[str], work: Callable[[], T]) -> T | None:

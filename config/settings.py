@@ -310,6 +310,20 @@ class EvidenceSettings:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """`citewatch serve`: Datasette over the database, read-only, at host:port."""
+
+    host: str = _setting("127.0.0.1", _text)  # loopback: anything else shows the database to the network
+    port: int = _setting(8001, _port)
+    url: str | None = _setting(None, _optional_http_url)  # where readers reach it, when not http://host:port
+    report_links: bool = _setting(True, _boolean)  # the HTML report links incidents and sources to their rows here
+
+    @property
+    def public_url(self) -> str:
+        return self.url or f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class PluginSettings:
     """Which registered plug-ins of one kind apply: all built-in ones but those in `off`,
     and the classes in `add` (registered names or "package.module:ClassName")."""
@@ -398,6 +412,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     judges: PluginSettings = field(default_factory=PluginSettings)  # page judges (crawler/judges.py)
     noise: PluginSettings = field(default_factory=PluginSettings)  # noise rules (crawler/noise.py)
     notify: tuple[NotifierSettings, ...] = field(default=(), metadata={"parse": _notifiers})  # besides email

@@ -51,6 +51,7 @@ class SiteReport:
     source_states: Counter[str]  # per distinct source
     changed_sources: int
     history: list[tuple[str, Counter[str]]]  # (day, sources per state at its end)
+    browse_url: str | None = None  # `citewatch serve`'s address: pages link their rows there
 
     @property
     def share_with_dead(self) -> float:
@@ -61,9 +62,11 @@ class SiteReport:
 Compare = Callable[[int, StoredSnapshot, StoredSnapshot], Change | None]  # (source id, cited, latest) -> the change
 
 
-def build_report(db: Database, incident: str | None = None, days: int = 90, compare: Compare | None = None) -> SiteReport:
+def build_report(db: Database, incident: str | None = None, days: int = 90, compare: Compare | None = None,
+                 browse_url: str | None = None) -> SiteReport:
     """The report's data. With `compare`, each citation whose source changed since the
-    version it cited shows the drift: the change from that version to the latest."""
+    version it cited shows the drift: the change from that version to the latest. With
+    `browse_url`, pages link to the rows of `citewatch serve` there."""
     rows = citation_rows(db, incident)
     if compare is not None:
         pairs = drifting_versions(db, rows)
@@ -82,4 +85,5 @@ def build_report(db: Database, incident: str | None = None, days: int = 90, comp
         source_states=Counter(row.state for row in by_source.values()),
         changed_sources=sum(1 for row in by_source.values() if row.changes),
         history=state_history(db, set(by_source), days),
+        browse_url=browse_url,
     )

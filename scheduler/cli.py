@@ -8,12 +8,14 @@ message names the file, record, key or URL).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -393,6 +395,22 @@ def report(cw: Citewatch, out: Path, form: str, incident: str | None) -> None:
 
 
 @cli.command()
+@click.option("--host", metavar="HOST", help="Address to listen on (default: serve.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on (default: serve.port, 8001).")
+@click.pass_obj
+def serve(cw: Citewatch, host: str | None, port: int | None) -> None:
+    """Browse the database in a web browser: Datasette, read-only, with facets by state,
+    reason, host and incident and canned queries for what maintainers ask. Runs until Ctrl-C."""
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving the citewatch database read-only at {url}citewatch (Ctrl-C stops).")
+        if not host_is_loopback(url):
+            click.echo("warning: this address is reachable from the network, and Datasette asks no password", err=True)
+
+    cw.serve(host, port, on_ready=ready)
+
+
+@cli.command()
 @click.pass_obj
 def run(cw: Citewatch) -> None:
     """One full cycle, for cron: check what is due, run the Wayback queue, send the digest and
@@ -480,6 +498,14 @@ def _state_markup(state: State) -> str:
 
 def _console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def host_is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _short_time(value: str | None) -> str:

@@ -15,7 +15,8 @@ Tables:
 - check_failures: checks that failed inside citewatch before they could be stored;
 - evidence: per archived version, the SHA-256 of its WARC records and its RFC 3161
   timestamp token (pending until an authority answers);
-- archive_copies: Wayback copies fetched and judged (verified, mismatch or unusable).
+- archive_copies: Wayback copies fetched and judged (verified, mismatch or unusable);
+- cited_sources (a view): one row per citation, with its incident, host and state.
 
 All SQL lives in this package.
 """
@@ -357,6 +358,29 @@ def m017_cited_version(db: Database) -> None:
         "cited_snapshot_id = (SELECT id FROM snapshots WHERE snapshots.source_id = citations.source_id "
         "ORDER BY taken_at, id LIMIT 1)"
     )
+
+
+@MIGRATIONS()
+def m018_cited_sources_view(db: Database) -> None:
+    """One row per citation with its incident, its source's host and state and the verified
+    copy to cite instead: what `citewatch serve` facets (see storage/browse.py)."""
+    db.create_view(
+        "cited_sources",
+        "SELECT c.id AS citation_id, c.incident_slug AS incident, i.title AS incident_title, c.role, c.title, "
+        f"c.publisher, s.cited_url AS url, {host_of('s.url')} AS host, s.state, s.reason, s.http_status, "
+        "CASE WHEN s.state IN ('failing', 'dead') THEN s.first_failure_at END AS failing_since, "
+        "s.last_checked, s.last_ok, COALESCE(sc.count, 0) AS changes, sc.last_at AS last_changed, "
+        "(SELECT archive_url FROM archive_copies a WHERE a.source_id = s.id AND a.verdict = 'verified' "
+        "ORDER BY a.captured_at DESC, a.id DESC LIMIT 1) AS verified_copy, s.id AS source_id "
+        "FROM citations c JOIN sources s ON s.id = c.source_id JOIN incidents i ON i.slug = c.incident_slug "
+        "LEFT JOIN source_changes sc ON sc.source_id = s.id",
+    )
+
+
+def host_of(url: str) -> str:
+    """SQL: the host (and port) of the URL column `url`, lower-cased."""
+    rest = f"substr({url}, instr({url}, '://') + 3)"
+    return f"lower(substr({rest}, 1, instr({rest} || '/', '/') - 1))"
 
 
 def cited(sources: str = "sources") -> str:

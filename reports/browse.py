@@ -1,0 +1,62 @@
+"""`citewatch serve`: Datasette over the citewatch database, read-only, with the titles,
+facets and canned queries of storage/browse.py, and diffs shown as diffs.
+
+Datasette opens a database it may not change with `mode=ro` connections: nothing served
+can write, and citewatch keeps checking while it serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from citewatch.storage.browse import browse_metadata
+
+from .templating import diff_lines
+
+SETTINGS = {
+    "default_page_size": 50,
+    "sql_time_limit_ms": 5000,  # a big database: a maintainer's query may take a while
+    "facet_time_limit_ms": 1000,
+    "truncate_cells_html": 400,
+    "allow_download": False,  # the database holds the outbox's messages: browsing, not copying
+}
+
+
+_DIFF_STYLE = (".citewatch-diff{white-space:pre-wrap;max-width:60em;font-size:0.85em}"
+               ".citewatch-diff .add{background:#e6ffec}.citewatch-diff .del{background:#ffebe9}"
+               ".citewatch-diff .hunk{color:#57606a}")
+
+
+class DatasettePlugin:
+    """citewatch's hooks in Datasette: a `diff` column shows as a diff, its lines marked."""
+
+    @staticmethod
+    def render_cell(value: object, column: str) -> Markup | None:
+        if column != "diff" or not isinstance(value, str):
+            return None
+        lines = [Markup('<span class="{}">{}</span>').format(line.kind, line.text) for line in diff_lines(value, 400)]
+        return Markup('<pre class="citewatch-diff">{}</pre>').format(Markup("\n").join(lines))
+
+    @staticmethod
+    def extra_css_urls() -> list[str]:
+        return ["data:text/css," + quote(_DIFF_STYLE)]
+
+
+def browse_app(path: Path):  # type: ignore[no-untyped-def]
+    """A Datasette instance over the citewatch database file at `path` (opened and migrated
+    before), started: ready to serve, or to be queried through its test client."""
+    from datasette import hookimpl
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    if not pm.has_plugin("citewatch"):
+        for hook in (DatasettePlugin.render_cell, DatasettePlugin.extra_css_urls):
+            hookimpl(hook)
+        pm.register(DatasettePlugin, name="citewatch")
+    app = Datasette([str(path)], metadata=browse_metadata(), settings=SETTINGS)
+    asyncio.run(app.invoke_startup())
+    return app
