@@ -26,9 +26,10 @@ SETTINGS = {
 }
 
 
-_DIFF_STYLE = (".citewatch-diff{white-space:pre-wrap;max-width:60em;font-size:0.85em}"
+_DIFF_STYLE = (".citewatch-diff{white-space:pre-wrap;min-width:36em;max-width:60em;font-size:0.85em;margin:0}"
+               ".citewatch-diff span{display:block}"
                ".citewatch-diff .add{background:#e6ffec}.citewatch-diff .del{background:#ffebe9}"
-               ".citewatch-diff .hunk{color:#57606a}")
+               ".citewatch-diff .hunk,.citewatch-diff .file{color:#57606a}")
 
 
 class DatasettePlugin:
@@ -39,7 +40,7 @@ class DatasettePlugin:
         if column != "diff" or not isinstance(value, str):
             return None
         lines = [Markup('<span class="{}">{}</span>').format(line.kind, line.text) for line in diff_lines(value, 400)]
-        return Markup('<pre class="citewatch-diff">{}</pre>').format(Markup("\n").join(lines))
+        return Markup('<pre class="citewatch-diff">{}</pre>').format(Markup("").join(lines))
 
     @staticmethod
     def extra_css_urls() -> list[str]:

@@ -24,14 +24,15 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def screenshot(page: Path, png: Path, width: int = 1366, height: int = 1400) -> Path:
+def screenshot(page: Path | str, png: Path, width: int = 1366, height: int = 1400) -> Path:
+    """`page` (a file, or a URL) as `png`, rendered by headless Chromium."""
     browser = chromium()
     if browser is None:
         raise RuntimeError("headless Chromium is not installed (apt-get install chromium)")
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
             [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
-             f"--screenshot={png}", page.resolve().as_uri()],
+             f"--screenshot={png}", page if isinstance(page, str) else page.resolve().as_uri()],
             check=True, capture_output=True, timeout=120,
         )
     return png

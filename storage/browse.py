@@ -29,8 +29,8 @@ QUERIES: dict[str, dict[str, Any]] = {
     "changes_this_week": {
         "title": "Changes this week, with their diffs",
         "description": "Content changes found in the last seven days, newest first: what changed and the diff.",
-        "sql": "SELECT e.at, s.cited_url AS url, e.summary, round(json_extract(e.detail, '$.similarity'), 2) AS similarity, "
-               f"{_INCIDENTS_OF} AS incidents, json_extract(e.detail, '$.diff') AS diff "
+        "sql": "SELECT e.at, e.summary, round(json_extract(e.detail, '$.similarity'), 2) AS similarity, "
+               f"json_extract(e.detail, '$.diff') AS diff, s.cited_url AS url, {_INCIDENTS_OF} AS incidents "
                "FROM events e JOIN sources s ON s.id = e.source_id "
                "WHERE e.kind = 'changed' AND e.at >= strftime('%Y-%m-%dT%H:%M:%S', 'now', '-7 days') ORDER BY e.at DESC",
     },
@@ -97,9 +97,10 @@ def browse_metadata() -> dict[str, Any]:
     """Datasette's metadata for the citewatch database."""
     tables = {name: dict(table) for name, table in TABLES.items()}
     tables.update({name: {"hidden": True} for name in HIDDEN})
+    description = ("The sources cited by the incident database: where each stands, what changed, what died, "
+                   "and what to cite instead. Read-only: citewatch keeps checking while you browse.")
     return {
         "title": "citewatch",
-        "description": "The sources cited by the incident database: where each stands, what changed, what died, "
-                       "and what to cite instead. Read-only.",
-        "databases": {DATABASE_NAME: {"tables": tables, "queries": QUERIES}},
+        "description": description,
+        "databases": {DATABASE_NAME: {"description": description, "tables": tables, "queries": QUERIES}},
     }
