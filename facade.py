@@ -51,7 +51,7 @@ from .crawler.judges import Judges
 from .crawler.noise import Noise
 from .crawler.runner import run_check
 from .errors import BadInput, Busy, UnknownIncident, UnknownSource, UnsafeMainModule
-from .model import Change, CheckSummary, State, StoredSnapshot
+from .model import Change, CheckSummary, Problem, State, StoredSnapshot
 from .reports.alerts import AlertRun, send_alerts
 from .reports.browse import browse_app
 from .reports.digest import pending_digest
@@ -62,12 +62,14 @@ from .reports.notify import active_notifiers, configured_notifiers
 from .storage import history, jobs
 from .storage.archive import ArchivedResponse, WarcArchive
 from .storage.checks import sources_to_check, volatile_signatures
-from .storage.database import open_database
+from .storage.database import data_dir_problems, open_database
 from .storage.evidence import StampRun, VersionCheck, stamp_pending, verify_versions
 from .storage.ingest import IngestReport, ingest_records
 from .storage.lock import RunLock
+from .storage.outbox import waiting_by_channel
 from .storage.records import read_records
-from .storage.status import SourceStatus, incident_exists, source_statuses
+from .storage.status import SourceStatus, incident_exists, incident_slugs, source_statuses
+from .storage.timestamps import authority_problems
 from .storage.wacz import WaczExport, export_wacz
 from .storage.wayback import WaybackClient
 from .storage.wayback_queue import QueueRun, refresh_archive_links, run_queue
@@ -98,6 +100,18 @@ class ReportRun:
     files: list[Path]
     incidents: int
     entry: Path  # the file a reader opens first
+
+
+@dataclass
+class Diagnosis:
+    """What `doctor` checked, and the problems it found."""
+
+    checked: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, what: str, problems: Iterable[Problem | None]) -> None:
+        self.checked.append(what)
+        self.problems += [problem for problem in problems if problem is not None]
 
 
 @dataclass
@@ -198,6 +212,10 @@ class Citewatch:
             except ValueError:
                 raise BadInput(f"no state {state!r} (known: {', '.join(State)})") from None
         return source_statuses(self.db, incident=incident, state=state)
+
+    def incidents(self, prefix: str = "") -> list[str]:
+        """The slugs of the incidents ingested that start with `prefix`."""
+        return incident_slugs(self.db, prefix)
 
     def history(self, url: str) -> list[history.HistoryEntry]:
         """Every check of the source, oldest first, with the events it raised."""
@@ -303,6 +321,39 @@ class Citewatch:
         files = form.write(self.db, site, out)
         logger.info("report: %d files written to %s", len(files), out)
         return ReportRun(files, len(site.incidents), out / form.entry)
+
+    # -- doctor ---------------------------------------------------------------------------
+
+    def doctor(self) -> Diagnosis:
+        """Check what citewatch needs to do its work: the data directory, each notifier
+        (the SMTP server is connected to and logged in to; nothing is sent), the Wayback
+        Machine and the time-stamping authorities. Changes nothing."""
+        diagnosis = Diagnosis()
+        storage = self.settings.storage
+        data_problems = data_dir_problems(storage.dir, storage.database)
+        diagnosis.add("the data directory", data_problems)
+        try:
+            notifiers = active_notifiers(self.settings)
+        except BadInput as error:
+            diagnosis.add("the notifiers", [Problem("notifiers", str(error), "Fix the [email] or [[notify]] section")])
+            notifiers = []
+        for notifier in notifiers:
+            diagnosis.add(f"notifier {notifier.channel}", notifier.problems())
+        if not data_problems:
+            diagnosis.add("the outbox", self._stranded_messages({notifier.channel for notifier in notifiers}))
+        if self.settings.wayback.enabled:
+            diagnosis.add("the Wayback Machine", [WaybackClient(self.settings.wayback).problem()])
+        evidence = self.settings.evidence
+        if evidence.tsa_urls:
+            diagnosis.add("the time-stamping authorities",
+                          authority_problems(evidence.tsa_urls, evidence.tsa_roots, evidence.timeout))
+        return diagnosis
+
+    def _stranded_messages(self, channels: set[str]) -> list[Problem]:
+        return [Problem(f"outbox channel {channel!r}", f"{count} messages wait, but no notifier has this channel",
+                        f"Restore its [[notify]] table (channel = \"{channel}\"): until they go out, their events "
+                        "stay unalerted")
+                for channel, count in waiting_by_channel(self.db).items() if channel not in channels]
 
     # -- browse ---------------------------------------------------------------------------
 

@@ -1,11 +1,12 @@
 """What reaches the terminal: citewatch's own messages at the level asked for, and other
 libraries' (Scrapy, Twisted, trafilatura, Apprise, Python warnings) only when asked.
 
-Every outcome a library warns about (a redirect, a page that cannot be parsed, a failed
-delivery) is recorded by citewatch and told in its own words, so a library's warning is a
-detail for -v. Verbosity: -1 (-q: errors only), 0 (citewatch's warnings and errors, and
-libraries' errors), 1 (-v: citewatch's progress, libraries' warnings), 2 (-vv: everything,
-Scrapy's debug lines included).
+Every outcome a library warns about or logs as an error (a redirect, a page that cannot be
+parsed, a failed delivery) is recorded by citewatch and told in its own words, so a
+library's lines are details for -v; only a library's critical errors always show.
+Verbosity: -1 (-q: citewatch's errors only), 0 (citewatch's warnings and errors), 1 (-v:
+citewatch's progress, libraries' warnings and errors), 2 (-vv: everything, Scrapy's debug
+lines included).
 
 The command line configures this once; the processes a crawl starts (crawl shards,
 extraction workers) get the same through `current()` and `configure_like()`.
@@ -20,7 +21,7 @@ OWN_LOGGER = "citewatch"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _OWN_LEVELS = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO, 2: logging.DEBUG}
-_LIBRARY_LEVELS = {-1: logging.ERROR, 0: logging.ERROR, 1: logging.WARNING, 2: logging.DEBUG}
+_LIBRARY_LEVELS = {-1: logging.CRITICAL, 0: logging.CRITICAL, 1: logging.WARNING, 2: logging.DEBUG}
 
 _configured: tuple[int, bool] | None = None
 

@@ -316,3 +316,15 @@ class CheckSummary:
             failures=dict(failures),
             lost=sum(summary.lost for summary in summaries),
         )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something `citewatch doctor` found that stops citewatch doing its work, and what to do."""
+
+    subject: str  # what was checked: "SMTP server 127.0.0.1:25", "data directory ./data"
+    detail: str  # what is wrong
+    fix: str  # what to do about it
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.detail}. {self.fix}"

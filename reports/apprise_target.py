@@ -44,11 +44,11 @@ class AppriseTarget:
                 plugin.socket_read_timeout = timeout
         return plugin or None
 
-    def unusable(self) -> str:
+    def unusable(self) -> tuple[str, str]:
         """Why `plugin()` gave None, and what to do."""
         if self.url() is None:
-            return f"the environment variable {self.variable} is not set: set it to the Apprise URL"
-        return "not a URL Apprise knows (see https://github.com/caronc/apprise/wiki for each service's form)"
+            return f"the environment variable {self.variable} is not set", "Set it to the Apprise URL"
+        return "not a URL Apprise knows", "See https://github.com/caronc/apprise/wiki for each service's form"
 
     def has_secret(self) -> bool:
         return bool(self._secrets())

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 from citewatch.config import EmailSettings, NotifierSettings, Settings, apprise_options
 from citewatch.errors import BadInput
+from citewatch.model import Problem
 from citewatch.plugins import Plugin, Registry
 from citewatch.storage.outbox import Message, QueuedMessage
 
@@ -68,7 +69,7 @@ class Notifier(Plugin):
         after that is never followed by a second delivery."""
         raise NotImplementedError
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[Problem]:
         """What would stop a delivery now (for `citewatch doctor`), each with what to do;
         without sending anything."""
         return []
@@ -111,12 +112,13 @@ class EmailNotifier(Notifier):
         finally:
             quit_quietly(smtp)
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[Problem]:
         try:
             with self.session():
                 return []
         except DeliveryFailed as error:
-            return [f"{error}: check email.host, email.port, email.ssl, email.starttls and the login"]
+            return [Problem("email", str(error), "Check email.host, email.port, email.ssl, email.starttls, "
+                                                 f"email.username and ${self.email.password_env}")]
 
     def deliver(self, session: smtplib.SMTP, message: QueuedMessage, handed_over: Callable[[], None]) -> None:
         try:
@@ -177,7 +179,7 @@ class AppriseNotifier(Notifier):
         target = AppriseTarget(message.recipients[0])
         plugin = target.plugin(self.config.timeout)
         if plugin is None:
-            raise DeliveryFailed(f"{target.shown()}: {target.unusable()}")
+            raise DeliveryFailed(f"{target.shown()}: {': '.join(target.unusable())}")
         content = json.loads(message.payload)
         sender = apprise.Apprise()
         sender.add(plugin)
@@ -187,13 +189,15 @@ class AppriseNotifier(Notifier):
             said = "; ".join(entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR", "CRITICAL"))
             raise DeliveryFailed(f"{target.shown()}: {target.redact(said) or 'not delivered'}")
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[Problem]:
         problems = []
         for target in self.targets():
+            subject = f"notifier {self.channel}, {target.shown()}"
             if target.plugin() is None:
-                problems.append(f"{self.channel}: {target.shown()}: {target.unusable()}")
+                problems.append(Problem(subject, *target.unusable()))
             elif (address := target.address()) is not None and (error := reachable(*address, self.config.timeout)):
-                problems.append(f"{self.channel}: cannot reach {target.shown()} ({error}): check the URL and the network")
+                problems.append(Problem(subject, f"cannot reach {address[0]}:{address[1]} ({error})",
+                                        "Check the URL and that the service is up"))
         return problems
 
 

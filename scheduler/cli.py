@@ -102,6 +102,19 @@ class CitewatchGroup(click.Group):
             raise CommandFailed(error) from error
 
 
+def _complete_incidents(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion of --incident: the slugs in the database (none when there is no
+    database yet, or anything goes wrong: completing must never fail or create files)."""
+    try:
+        settings = load_settings(ctx.find_root().params.get("config_path"))
+        if not settings.storage.database.exists():
+            return []
+        with Citewatch(settings) as cw:
+            return cw.incidents(incomplete)
+    except Exception:  # noqa: BLE001 (a completion that fails offers nothing, and says nothing)
+        return []
+
+
 WITHOUT_SETTINGS = {"doctor"}  # commands that load the config themselves, to report what is wrong with it
 
 
@@ -191,7 +204,7 @@ _STATUS_COLUMNS = (
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable: a JSON list, one object per source.")
-@click.option("--incident", metavar="SLUG", help="Only the sources cited by this incident.")
+@click.option("--incident", metavar="SLUG", shell_complete=_complete_incidents, help="Only the sources cited by this incident.")
 @click.option("--state", type=click.Choice([state.value for state in State]), help="Only sources in this state.")
 @click.pass_obj
 def status(cw: Citewatch, as_json: bool, incident: str | None, state: str | None) -> None:
@@ -279,7 +292,7 @@ def snapshot(cw: Citewatch, url: str, at: str | None, raw: bool) -> None:
 
 @cli.command("export-warc")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--incident", metavar="SLUG", help="Only the sources cited by this incident.")
+@click.option("--incident", metavar="SLUG", shell_complete=_complete_incidents, help="Only the sources cited by this incident.")
 @click.pass_obj
 def export_warc(cw: Citewatch, out: Path, incident: str | None) -> None:
     """Write every archived version into one WARC file (OUT.warc.gz) for replay tools."""
@@ -289,7 +302,7 @@ def export_warc(cw: Citewatch, out: Path, incident: str | None) -> None:
 
 @cli.command("export-wacz")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--incident", metavar="SLUG", required=True, help="The incident whose sources to package.")
+@click.option("--incident", metavar="SLUG", shell_complete=_complete_incidents, required=True, help="The incident whose sources to package.")
 @click.pass_obj
 def export_wacz(cw: Citewatch, out: Path, incident: str) -> None:
     """Write a WACZ (OUT.wacz) of every archived version of the incident's sources, with a
@@ -312,7 +325,7 @@ def stamp(cw: Citewatch) -> None:
 
 
 @cli.command()
-@click.option("--incident", metavar="SLUG", help="Only the sources cited by this incident.")
+@click.option("--incident", metavar="SLUG", shell_complete=_complete_incidents, help="Only the sources cited by this incident.")
 @click.option("--url", metavar="URL", help="Only this source.")
 @click.pass_obj
 def verify(cw: Citewatch, incident: str | None, url: str | None) -> None:
@@ -386,12 +399,34 @@ def _format_help() -> str:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write into.")
 @click.option("--format", "form", type=click.Choice(ReportFormat.registry.names()), default="html", show_default=True,
               help=_format_help())
-@click.option("--incident", metavar="SLUG", help="Only this incident.")
+@click.option("--incident", metavar="SLUG", shell_complete=_complete_incidents, help="Only this incident.")
 @click.pass_obj
 def report(cw: Citewatch, out: Path, form: str, incident: str | None) -> None:
     """Write the link-rot report: per incident, which citations hold and what to cite instead."""
     run = cw.report(out, form, incident)
     click.echo(f"Wrote {_count(len(run.files), 'file')} for {_count(run.incidents, 'incident')}: {run.entry}")
+
+
+@cli.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check the config, the data directory, the SMTP server, each notifier, the Wayback
+    Machine and the time-stamping authorities: one line per problem, with what to do.
+    Sends nothing. Exit status 1 if there is a problem."""
+    config_path = ctx.meta["config_path"]
+    try:
+        cw = ctx.with_resource(Citewatch(load_settings(config_path)))
+    except BadInput as error:
+        click.echo(f"problem: config: {error}. Fix it, then run `citewatch doctor` again.")
+        raise RunFailed("the config cannot be used (see above)") from None
+    diagnosis = cw.doctor()
+    for problem in diagnosis.problems:
+        click.echo(f"problem: {problem}")
+    config = f"the config ({config_path})" if config_path else "the config (built-in defaults)"
+    click.echo(f"Checked {', '.join([config, *diagnosis.checked])}: "
+               + (f"{_count(len(diagnosis.problems), 'problem')}." if diagnosis.problems else "all is well."))
+    if diagnosis.problems:
+        raise RunFailed(f"{_count(len(diagnosis.problems), 'problem')} found (listed above)")
 
 
 @cli.command()

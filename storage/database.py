@@ -23,7 +23,9 @@ All SQL lives in this package.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +33,7 @@ from pathlib import Path
 from sqlite_utils import Database, Migrations
 
 from citewatch.errors import BadInput
+from citewatch.model import Problem
 
 DATABASE_FILENAME = "citewatch.db"
 
@@ -412,6 +415,38 @@ class _Database(Database):
             self.conn.rollback()
             raise
         self.conn.commit()
+
+
+LOW_DISK_BYTES = 1_000_000_000  # below this free, a growing archive soon stops the checks
+
+
+def data_dir_problems(directory: Path, database: Path) -> list[Problem]:
+    """What stops citewatch keeping its data in `directory`: not writable, the database
+    not opening or damaged, the disk nearly full."""
+    subject = f"data directory {directory}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        return [Problem(subject, f"cannot write there ({error.strerror or error})",
+                        "Set storage.dir to a directory this user can write, or change its owner")]
+    problems = []
+    try:
+        db = open_database(database)
+    except BadInput as error:
+        return [Problem(subject, str(error), "Restore the database from a backup, or move it away to start afresh")]
+    try:
+        answer = db.execute("PRAGMA quick_check").fetchone()[0]
+        if answer != "ok":
+            problems.append(Problem(f"database {database}", f"damaged ({answer})", "Restore it from a backup"))
+    finally:
+        db.close()
+    free = shutil.disk_usage(directory).free
+    if free < LOW_DISK_BYTES:
+        problems.append(Problem(subject, f"only {free // 1_000_000} MB free on its disk",
+                                "Free some space: archived versions and the database grow with every change"))
+    return problems
 
 
 def open_database(path: str | Path) -> Database:

@@ -168,6 +168,12 @@ def queued(db: Database, channel: str) -> list[QueuedMessage]:
     ]
 
 
+def waiting_by_channel(db: Database) -> dict[str, int]:
+    """How many messages wait to be delivered, per channel."""
+    rows = db.execute("SELECT channel, COUNT(*) FROM outbox WHERE state = 'prepared' GROUP BY channel")
+    return {channel: count for channel, count in rows}
+
+
 def claim(db: Database, outbox_id: int) -> bool:
     """Take a prepared message for delivery; False if another run took it first."""
     with db.atomic():

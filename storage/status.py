@@ -73,5 +73,12 @@ def source_statuses(db: Database, incident: str | None = None, state: State | No
     return [SourceStatus(row[0], State(row[1]), *row[2:9], sorted(json.loads(row[9])), row[10]) for row in rows]
 
 
+def incident_slugs(db: Database, prefix: str = "", limit: int = 200) -> list[str]:
+    """The slugs of incidents that start with `prefix`, in order (for shell completion)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = db.execute("SELECT slug FROM incidents WHERE slug LIKE ? ESCAPE '\\' ORDER BY slug LIMIT ?", [escaped + "%", limit])
+    return [row[0] for row in rows]
+
+
 def incident_exists(db: Database, slug: str) -> bool:
     return db.execute("SELECT 1 FROM incidents WHERE slug = ?", [slug]).fetchone() is not None

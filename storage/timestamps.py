@@ -24,6 +24,7 @@ from rfc3161_client import (
 )
 
 from citewatch.errors import BadInput
+from citewatch.model import Problem
 from citewatch.version import __version__
 
 USER_AGENT = f"citewatch/{__version__} (link-rot monitor)"
@@ -79,6 +80,24 @@ def request_token(tsa_url: str, data: bytes, roots: list[x509.Certificate], time
     except (ValueError, VerificationError) as error:
         raise NoToken(f"{tsa_url}: no valid token: {error}") from error
     return Token(answer.content, tsa_url, response.tst_info.gen_time)
+
+
+def authority_problems(tsa_urls: tuple[str, ...], root_files: tuple[Path, ...], timeout: float) -> list[Problem]:
+    """What stops each authority giving a token that verifies: a token over a test
+    digest is asked for and checked, as every archived version's is."""
+    try:
+        roots = load_roots(root_files)
+    except BadInput as error:
+        return [Problem("evidence.tsa_roots", str(error), "Name the PEM files of the authorities' root certificates")]
+    problems = []
+    for url in tsa_urls:
+        try:
+            request_token(url, b"citewatch doctor", roots, timeout)
+        except NoToken as error:
+            problems.append(Problem(f"time-stamping authority {url}", str(error).removeprefix(f"{url}: "),
+                                    "Check the URL, and that evidence.tsa_roots holds its root certificate; "
+                                    "versions wait for a token meanwhile"))
+    return problems
 
 
 def check_token(der: bytes, data: bytes, roots: list[x509.Certificate]) -> datetime:

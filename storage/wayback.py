@@ -22,6 +22,7 @@ from waybackpy.cdx_utils import full_url
 from waybackpy.exceptions import WaybackError
 
 from citewatch.config import WaybackSettings
+from citewatch.model import Problem
 from citewatch.times import to_iso
 from citewatch.version import __version__
 
@@ -218,6 +219,20 @@ class WaybackClient:
             body=without_wayback_markup(body) if framed else body,
             framed=framed,
         )
+
+    def problem(self) -> Problem | None:
+        """Why the Wayback Machine cannot be used now, if it cannot: one CDX lookup."""
+        subject = f"Wayback Machine {self.base_url}"
+        try:
+            response = self._get(f"{self.base_url}/cdx/search/cdx?url=example.org&limit=1")
+            response.close()
+        except requests.RequestException as error:
+            return Problem(subject, f"cannot be reached ({type(error).__name__})",
+                           "Check wayback.base_url and the network; archiving waits and retries meanwhile")
+        if response.status_code != 200:
+            return Problem(subject, f"answered {response.status_code} to a lookup",
+                           "Archiving waits and retries; if it lasts, check wayback.base_url")
+        return None
 
     def _get(self, url: str) -> requests.Response:
         return requests.get(url, headers={"User-Agent": USER_AGENT}, timeout=self.settings.timeout, stream=True)

@@ -6,6 +6,7 @@ from typing import Iterator
 import pytest
 from chat_receiver import ChatReceiver
 from digest_events import write_records
+from fake_tsa import FakeTSA
 from fake_wayback import FakeWayback
 from smtp_server import SmtpServer
 from webserver import Web
@@ -45,6 +46,13 @@ def wayback() -> Iterator[FakeWayback]:
     fake = FakeWayback()
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def tsa() -> Iterator[FakeTSA]:
+    server = FakeTSA()
+    yield server
+    server.close()
 
 
 @pytest.fixture

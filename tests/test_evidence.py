@@ -26,13 +26,6 @@ from webserver import Page
 from citewatch.storage.timestamps import TokenInvalid, check_token
 
 
-@pytest.fixture
-def tsa():
-    server = FakeTSA()
-    yield server
-    server.close()
-
-
 def with_evidence(config_file: Path, *tsas: FakeTSA, urls: list[str] | None = None) -> Path:
     roots = []
     for index, server in enumerate(tsas):
