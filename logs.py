@@ -35,8 +35,21 @@ class _ByOrigin(logging.Filter):
         self.library = _LIBRARY_LEVELS[verbosity]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        own = record.name == OWN_LOGGER or record.name.startswith(OWN_LOGGER + ".")
-        return record.levelno >= (self.own if own else self.library)
+        return record.levelno >= (self.own if _own(record) else self.library)
+
+
+def _own(record: logging.LogRecord) -> bool:
+    return record.name == OWN_LOGGER or record.name.startswith(OWN_LOGGER + ".")
+
+
+class _AsTheCommandSays(logging.Formatter):
+    """citewatch's own warnings and errors as the command line says things ("error: ...");
+    everything else (progress, libraries' lines) with its time, level and origin."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if _own(record) and record.levelno >= logging.WARNING and not record.exc_info:
+            return f"{record.levelname.lower()}: {record.getMessage()}"
+        return super().format(record)
 
 
 class _Stderr(logging.StreamHandler):
@@ -53,8 +66,8 @@ class _Stderr(logging.StreamHandler):
 
 def configure(verbosity: int, progress: bool = False) -> None:
     """Log to stderr at `verbosity` (-1 to 2; values beyond are clamped); with `progress`,
-    citewatch's own progress too (the daemon's log). Called again, it replaces what it set
-    before (a subcommand's own -v or -q)."""
+    citewatch's own progress too, every line with its time (the daemon's log). Called
+    again, it replaces what it set before (a subcommand's own -v or -q)."""
     global _configured
     verbosity = max(-1, min(2, verbosity))
     root = logging.getLogger()
@@ -62,7 +75,7 @@ def configure(verbosity: int, progress: bool = False) -> None:
         if isinstance(handler, _Stderr):
             root.removeHandler(handler)
     handler = _Stderr()
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(logging.Formatter(FORMAT) if progress else _AsTheCommandSays(FORMAT))
     origin = _ByOrigin(verbosity)
     if progress:
         origin.own = min(origin.own, logging.INFO)

@@ -319,9 +319,7 @@ def stamp(cw: Citewatch) -> None:
     if not cw.settings.evidence.tsa_urls:
         click.echo("Timestamps are off (evidence.tsa_urls is empty)" + (f"; {_count(run.hashed, 'version')} hashed." if run.hashed else "."))
         return
-    click.echo(f"Stamped {_count(run.stamped, 'version')}; {run.pending} pending.")
-    for error in run.errors:
-        click.echo(f"warning: {error}", err=True)
+    click.echo(f"Stamped {_count(run.stamped, 'version')}; {run.pending} pending.")  # each authority's failure is logged
 
 
 @cli.command()
@@ -382,12 +380,7 @@ def alert(cw: Citewatch, dry_run: bool) -> None:
         click.echo("Email is disabled (email.enabled = false) and no [[notify]] is set: nothing sent.")
         return
     click.echo(f"Sent {_count(run.messages_sent, 'message')}; {_count(run.events_alerted, 'event')} alerted.")
-    if run.uncertain:
-        click.echo(f"warning: {_count(run.uncertain, 'message')} interrupted by a crash may have been delivered; "
-                   "not sent again", err=True)
-    if run.errors:
-        for error in run.errors:
-            click.echo(f"error: {error}", err=True)
+    if run.errors:  # each one is logged as it happens, as is each message a crash interrupted
         raise RunFailed("Unsent messages are kept and sent by the next `citewatch alert`.")
 
 

@@ -27,3 +27,11 @@ def test_sql_lives_only_in_storage():
 
 def test_the_check_finds_sql_where_it_is():
     assert any(SQL.search(line) for line in (ROOT / "storage" / "checks.py").read_text().splitlines())
+
+
+def test_every_command_is_in_the_readmes_table():
+    from citewatch.scheduler.cli import cli
+
+    table = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `")]
+    missing = [name for name in cli.commands if not any(f"`{name}" in line for line in table)]
+    assert missing == []
