@@ -1,8 +1,9 @@
 """One Apprise target of a notifier: a URL from the config, or an environment variable
 that holds one (with its secrets). Apprise knows which parts of each service's URL are
 secret (it masks them in `url(privacy=True)`), so citewatch asks it rather than guessing:
-a URL whose private form differs from its full form holds a secret, and those parts are
-blotted out of anything shown or stored."""
+a URL whose private form differs from its full form holds a secret, as does a query key
+that names one (a token, an Authorization header); those parts are blotted out of
+anything shown or stored."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ import os
 import re
 import socket
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from .chat import CHAT_LIMIT
 
-_TOKENS = re.compile(r"[/:@?&=#%,+]+")
+_TOKENS = re.compile(r"[/:@?&=#%,+\s]+")
+# Query keys (and Apprise's +header / :payload keys) whose values are secrets whatever the
+# service: an Authorization header, a token, a signature. Apprise masks these only where
+# the service's own plugin knows them.
+_SECRET_NAMES = re.compile(r"pass|secret|token|key|auth|sig|cred|session|cookie", re.IGNORECASE)
 
 
 class AppriseTarget:
@@ -92,7 +98,11 @@ class AppriseTarget:
             return set()
         public = set(_TOKENS.split(plugin.url(privacy=True)))
         tokens = _TOKENS.split(plugin.url()) + _TOKENS.split(self.url() or "")
-        return {token for token in tokens if len(token) >= 3 and token not in public}
+        secrets = {token for token in tokens if len(token) >= 3 and token not in public}
+        for name, value in parse_qsl(urlsplit(self.url() or "").query, keep_blank_values=True):
+            if _SECRET_NAMES.search(name):
+                secrets |= {token for token in _TOKENS.split(value) if len(token) >= 3} | ({value} if value else set())
+        return secrets
 
 
 def reachable(host: str, port: int, timeout: float) -> str | None:

@@ -110,6 +110,10 @@ def test_a_variable_not_set_fails_that_delivery_with_what_to_do(tmp_path, events
     "tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/-100123456/",
     "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general",
     "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js",
+    "ntfy://tk_AbCdEf0123@ntfy.example.org/rot",
+    "json://hooks.example.org/rot?+Authorization=Bearer%20TIiajkdnlazkcOXrIdevi7FQ",
+    "json://hooks.example.org/rot?token=TIiajkdnlazkcOXrIdevi7FQ",
+    "jsons://hooks.example.org/rot?:api_key=TIiajkdnlazkcOXrIdevi7FQ",
 ])
 def test_a_url_with_a_secret_in_the_config_file_is_refused(tmp_path, url):
     config = write_config(tmp_path, notify([url]))
