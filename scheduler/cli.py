@@ -261,7 +261,8 @@ def history(cw: Citewatch, url: str) -> None:
         table.add_column(column, overflow="fold")
     for entry in cw.history(url):
         table.add_row(
-            _short_time(entry.checked_at),
+            _short_time(entry.checked_at) + (f" to {_short_time(entry.last_checked_at)} ({entry.repeats} checks)"
+                                             if entry.repeats > 1 else ""),
             entry.outcome,
             str(entry.http_status or ""),
             reason_words(entry.reason or entry.error),

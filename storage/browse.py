@@ -74,7 +74,9 @@ TABLES: dict[str, dict[str, Any]] = {
                 "label_column": "cited_url", "facets": ["state", "reason"]},
     "citations": {"description": "Which incident cites which source, in which role, and the version it cited.",
                   "facets": ["role"]},
-    "checks": {"description": "One row per fetch of a source, whatever its outcome.", "facets": ["outcome"],
+    "checks": {"description": "One row per fetch of a source, whatever its outcome; a run of fetches that found "
+                          "the source unchanged is one row, with how many (repeats) and the last one's time.",
+               "facets": ["outcome"],
                "sort_desc": "checked_at"},
     "snapshots": {"description": "Extracted text and metadata, stored when it differs from the version before."},
     "events": {"description": "What happened to a source (changed, dead, revived, moved, blocked), for alerts "

@@ -22,7 +22,7 @@ from citewatch.model import (
 )
 from citewatch.times import from_iso, to_iso
 
-from .database import cited
+from .database import QUIET_OUTCOMES, cited
 from .evidence import record_version
 from .wayback_queue import enqueue
 
@@ -96,7 +96,11 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
     source_id = result.source.id
     with db.atomic():
         location = outcome.warc[0] if outcome.warc else None
-        check_id = _insert(db, "checks", _check_row(result, location) | {"state": transition.liveness.state})
+        row = _check_row(result, location) | {"state": transition.liveness.state}
+        if _quiet(outcome):
+            check_id = _extend_run(db, row) or _insert(db, "checks", row | {"last_checked_at": result.fetched_at})
+        else:
+            check_id = _insert(db, "checks", row)
         if outcome.learned:
             db["volatile_signatures"].insert_all(
                 ({"source_id": source_id, "signature": s, "learned_at": result.fetched_at} for s in outcome.learned),
@@ -150,6 +154,30 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
         assignments = ", ".join(f"{column} = ?" for column in update)
         db.execute(f"UPDATE sources SET {assignments} WHERE id = ?", [*update.values(), source_id])
     return check_id
+
+
+_RUN_COLUMNS = ("outcome", "http_status", "state", "reason", "final_url")  # what the checks of one run share
+
+
+def _quiet(outcome: CheckOutcome) -> bool:
+    """A check that found the source as it was: nothing archived, learned, queued or
+    changed, no event. Such checks are kept as runs (see migration m019)."""
+    return (check_outcome(outcome.result) in QUIET_OUTCOMES and outcome.warc is None and outcome.snapshot is None
+            and outcome.change is None and outcome.transition.event is None and not outcome.learned
+            and outcome.wayback_reason is None)
+
+
+def _extend_run(db: Database, row: dict[str, Any]) -> int | None:
+    """Add a quiet check to the run its source's latest check row holds, when that row is
+    a run of checks that found the same; the run's row id, or None."""
+    latest = db.execute(
+        f"SELECT id, last_checked_at, {', '.join(_RUN_COLUMNS)} FROM checks WHERE source_id = ? "
+        "ORDER BY checked_at DESC, id DESC LIMIT 1", [row["source_id"]],
+    ).fetchone()
+    if latest is None or latest[1] is None or tuple(latest[2:]) != tuple(row[column] for column in _RUN_COLUMNS):
+        return None
+    db.execute("UPDATE checks SET last_checked_at = ?, repeats = repeats + 1 WHERE id = ?", [row["checked_at"], latest[0]])
+    return latest[0]
 
 
 def _pin_cited_versions(db: Database, source_id: int, checked_at: str) -> None:

@@ -4,7 +4,8 @@ Tables:
 - incidents: one row per incident record (slug is the key);
 - sources: one row per cited URL, identified by its normalised form;
 - citations: which incident cites which source, in which role, with which title;
-- checks: one row per fetch of a source, whatever its outcome;
+- checks: one row per fetch of a source, whatever its outcome, except that a run of
+  fetches that found the source unchanged is one row (`repeats`, `last_checked_at`);
 - snapshots: extracted text and metadata, stored only when it differs from the last one;
 - events: what happened to a source (changed, dead, revived, ...), for alerts and reports;
 - volatile_signatures: lines of a source's article text that are noise, not edits;
@@ -38,6 +39,7 @@ from citewatch.model import Problem
 DATABASE_FILENAME = "citewatch.db"
 
 MIGRATIONS = Migrations("citewatch")
+QUIET_OUTCOMES = ("unchanged", "not_modified")  # a check that found the source as it was
 
 
 @MIGRATIONS()
@@ -378,6 +380,47 @@ def m018_cited_sources_view(db: Database) -> None:
         "FROM citations c JOIN sources s ON s.id = c.source_id JOIN incidents i ON i.slug = c.incident_slug "
         "LEFT JOIN source_changes sc ON sc.source_id = s.id",
     )
+
+
+@MIGRATIONS()
+def m019_runs_of_unchanged_checks(db: Database) -> None:
+    """A run of unchanged checks of a source is one row: the first check's, with the last
+    one's time (`last_checked_at`) and how many (`repeats`). Only quiet checks (unchanged
+    or not modified, nothing archived, no snapshot, no event) join a run; `last_checked_at`
+    is set on exactly those rows. Existing runs are folded in place."""
+    db["checks"].add_column("last_checked_at", str)
+    db["checks"].add_column("repeats", int, not_null_default=1)
+    fold_quiet_checks(db)
+
+
+def fold_quiet_checks(db: Database) -> int:
+    """Mark the quiet checks stored one row each (before runs existed) and fold each run of
+    them into its first row; how many rows were folded away."""
+    db.execute(
+        "UPDATE checks SET last_checked_at = checked_at WHERE last_checked_at IS NULL "
+        f"AND outcome IN {QUIET_OUTCOMES!r} AND warc_file IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM snapshots WHERE snapshots.check_id = checks.id) "
+        "AND NOT EXISTS (SELECT 1 FROM events WHERE events.check_id = checks.id)"
+    )
+    runs: dict[int, tuple[int, tuple]] = {}  # source -> (its open run's row, what the run's checks share)
+    folded: list[int] = []
+    rows = db.execute("SELECT id, source_id, last_checked_at, repeats, outcome, http_status, state, reason, final_url "
+                      "FROM checks ORDER BY source_id, checked_at, id")
+    for check_id, source_id, quiet_at, repeats, *shared in rows.fetchall():
+        run = runs.get(source_id)
+        if quiet_at is not None and run is not None and run[1] == tuple(shared):
+            db.execute("UPDATE checks SET last_checked_at = ?, repeats = repeats + ? WHERE id = ?", [quiet_at, repeats, run[0]])
+            folded.append(check_id)
+        elif quiet_at is not None:
+            runs[source_id] = (check_id, tuple(shared))
+        else:
+            runs.pop(source_id, None)
+    for start in range(0, len(folded), 500):
+        chunk = folded[start:start + 500]
+        db.execute(f"DELETE FROM checks WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+    return len(folded)
+
+
 
 
 def host_of(url: str) -> str:

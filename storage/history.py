@@ -21,6 +21,8 @@ class HistoryEntry:
     final_url: str | None
     reason: str | None  # what the page was judged to be, when not the article
     events: list[str]  # "changed: 1 paragraph changed", "dead: ..."
+    repeats: int = 1  # checks that found the same, from checked_at to last_checked_at
+    last_checked_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,17 +39,19 @@ def source_id_for(db: Database, url: str) -> int | None:
 
 
 def source_history(db: Database, source_id: int) -> list[HistoryEntry]:
-    """Every check of the source, oldest first, with the events it raised."""
+    """Every check of the source, oldest first, with the events it raised; a run of checks
+    that found the source unchanged is one entry, with how many and until when."""
     events: dict[int, list[str]] = {}
     for check_id, kind, summary in db.execute(
         "SELECT check_id, kind, summary FROM events WHERE source_id = ? ORDER BY id", [source_id]
     ):
         events.setdefault(check_id, []).append(f"{kind}: {summary}" if summary else kind)
     rows = db.execute(
-        "SELECT id, checked_at, outcome, http_status, error, final_url, reason FROM checks WHERE source_id = ? ORDER BY id",
+        "SELECT id, checked_at, outcome, http_status, error, final_url, reason, repeats, last_checked_at FROM checks "
+        "WHERE source_id = ? ORDER BY checked_at, id",
         [source_id],
     )
-    return [HistoryEntry(*row[1:], events.get(row[0], [])) for row in rows]
+    return [HistoryEntry(*row[1:7], events.get(row[0], []), *row[7:]) for row in rows]
 
 
 def latest_change(db: Database, source_id: int) -> ChangeRecord | None:

@@ -43,7 +43,7 @@ def count_checks(tmp_path) -> int:
     if not database.exists():
         return 0
     with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT COUNT(*) FROM checks").fetchone()[0]
+        return connection.execute("SELECT COALESCE(SUM(repeats), 0) FROM checks").fetchone()[0]
 
 
 def test_daemon_checks_on_its_tick_and_stops_on_sigterm(tmp_path, web):

@@ -1,0 +1,87 @@
+"""History that grows with what happens, not with time: a run of unchanged checks is one
+row (first and last time, how many); every failure, change and archived version stays its
+own row; old databases are folded in place; the version a citation cites is never lost."""
+
+from datetime import timedelta
+
+from helpers import ARTICLE, Checker, query
+from webserver import Page
+
+from citewatch.storage.database import fold_quiet_checks, open_database
+
+
+def rows(config_file):
+    return query(config_file, "SELECT outcome, state, repeats, checked_at, last_checked_at FROM checks ORDER BY checked_at, id")
+
+
+def test_a_month_of_unchanged_daily_checks_is_one_row(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    checker = Checker(config_file, tmp_path)
+    checker.cite(web.url("/article"))
+    start = checker.now
+    checker.check()
+    for _ in range(30):
+        checker.check(after=timedelta(days=1))
+    first, run = rows(config_file)
+    assert first["outcome"] == "fetched" and first["repeats"] == 1 and first["last_checked_at"] is None
+    assert run["outcome"] == "unchanged" and run["repeats"] == 30
+    assert run["checked_at"] == (start + timedelta(days=1)).isoformat() and run["last_checked_at"] == checker.now.isoformat()
+    with checker.citewatch() as cw:
+        history = cw.history(web.url("/article"))
+    assert [(entry.outcome, entry.repeats) for entry in history] == [("fetched", 1), ("unchanged", 30)]
+    assert checker.status(web.url("/article"))["last_checked"] == checker.now.isoformat()
+
+
+def test_failures_changes_and_new_versions_stay_rows_of_their_own(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    checker = Checker(config_file, tmp_path)
+    checker.cite(web.url("/article"))
+    checker.check()
+    checker.check(after=timedelta(days=1))
+    checker.check(after=timedelta(days=1))
+    web.pages["/article"] = Page("<h1>Busy</h1>", status=503)
+    checker.check(after=timedelta(days=1))
+    web.pages["/article"] = Page(ARTICLE)
+    checker.check(after=timedelta(days=1))
+    checker.check(after=timedelta(days=1))
+    web.pages["/article"] = Page(ARTICLE.replace("$5 billion", "$4 billion"))
+    checker.check(after=timedelta(days=1))
+    checker.check(after=timedelta(days=1))
+    checker.check(after=timedelta(days=1))
+    assert [(row["outcome"], row["repeats"]) for row in rows(config_file)] == [
+        ("fetched", 1), ("unchanged", 2),
+        ("http_error", 1),  # archived: the error page's bytes
+        ("unchanged", 1),  # archived again: the article's bytes differ from the last archived
+        ("unchanged", 1),
+        ("fetched", 1), ("unchanged", 2)]
+    assert len(checker.events(web.url("/article"))) == 1  # the edit; the single 503 is no event
+
+
+def test_old_databases_are_folded_in_place_keeping_every_pinned_version(config_file, tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    checker = Checker(config_file, tmp_path)
+    checker.cite(web.url("/article"))
+    checker.check()
+    db = open_database(checker.settings.storage.database)
+    (check,) = db.execute("SELECT * FROM checks").fetchall()
+    columns = [column[0] for column in db.execute("SELECT * FROM checks").description]
+    legacy = dict(zip(columns, check)) | {"warc_file": None, "warc_offset": None, "warc_length": None,
+                                           "outcome": "not_modified", "http_status": 304, "last_checked_at": None}
+    with db.atomic():
+        for day in range(1, 11):
+            at = (checker.now + timedelta(days=day)).isoformat()
+            db["checks"].insert(legacy | {"id": None, "checked_at": at})
+        db["checks"].insert(legacy | {"id": None, "checked_at": (checker.now + timedelta(days=11)).isoformat(),
+                                      "outcome": "error", "http_status": None})
+        for day in range(12, 15):
+            db["checks"].insert(legacy | {"id": None, "checked_at": (checker.now + timedelta(days=day)).isoformat()})
+    cited_before = db.execute("SELECT cited_snapshot_id FROM citations").fetchall()
+    with db.atomic():
+        assert fold_quiet_checks(db) == 9 + 2
+    db.close()
+    assert [(row["outcome"], row["repeats"]) for row in rows(config_file)] == [
+        ("fetched", 1), ("not_modified", 10), ("error", 1), ("not_modified", 3)]
+    assert rows(config_file)[1]["last_checked_at"] == (checker.now + timedelta(days=10)).isoformat()
+    assert query(config_file, "SELECT cited_snapshot_id FROM citations") == [{"cited_snapshot_id": cited_before[0][0]}]
+    assert query(config_file, "SELECT COUNT(*) AS n FROM snapshots WHERE id = ?", (cited_before[0][0],)) == [{"n": 1}]
+
