@@ -203,8 +203,10 @@ class Citewatch:
 
     # -- what is stored -------------------------------------------------------------------
 
-    def status(self, incident: str | None = None, state: State | str | None = None) -> list[SourceStatus]:
-        """Where every cited source stands, optionally of one incident or in one state."""
+    def status(self, incident: str | None = None, state: State | str | None = None) -> Iterator[SourceStatus]:
+        """Where every cited source stands, optionally of one incident or in one state: one
+        source at a time, so that a million take no more memory than one. The incident and
+        state are checked at the call."""
         self._known_incident(incident)
         if state is not None:
             try:

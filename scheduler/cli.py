@@ -12,7 +12,9 @@ import ipaddress
 import json
 import logging
 import sys
+import textwrap
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -211,8 +213,9 @@ def status(cw: Citewatch, as_json: bool, incident: str | None, state: str | None
     """Where every cited source stands: state, reason, last check, changes."""
     statuses = cw.status(incident=incident, state=state)
     if as_json:
-        click.echo(json.dumps([row.as_json() for row in statuses], indent=2))
+        _stream_json_list(row.as_json() for row in statuses)
         return
+    statuses = list(statuses)  # a table is laid out whole
     table = Table(show_lines=False, header_style="bold")
     for column, options in _STATUS_COLUMNS:
         table.add_column(column, **options)
@@ -231,6 +234,16 @@ def status(cw: Citewatch, as_json: bool, incident: str | None, state: str | None
     counts = Counter(row.state.value for row in statuses)
     breakdown = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     console.print(f"{_count(len(statuses), 'source')}" + (f": {breakdown}" if breakdown else ""))
+
+
+def _stream_json_list(items: Iterable[dict[str, Any]]) -> None:
+    """A JSON list written item by item, as json.dumps(list, indent=2) would write it whole."""
+    opened = False
+    for item in items:
+        click.echo(",\n" if opened else "[\n", nl=False)
+        click.echo(textwrap.indent(json.dumps(item, indent=2), "  "), nl=False)
+        opened = True
+    click.echo("\n]" if opened else "[]")
 
 
 _DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}

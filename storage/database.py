@@ -393,6 +393,12 @@ def m019_runs_of_unchanged_checks(db: Database) -> None:
     fold_quiet_checks(db)
 
 
+@MIGRATIONS()
+def m020_sources_by_state(db: Database) -> None:
+    """`status --state dead` and the reports' dead lists read one state's sources, not all."""
+    db["sources"].create_index(["state"])
+
+
 def fold_quiet_checks(db: Database) -> int:
     """Mark the quiet checks stored one row each (before runs existed) and fold each run of
     them into its first row; how many rows were folded away."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -47,30 +48,36 @@ class SourceStatus:
         return {key: data[key] for key in STATUS_KEYS}
 
 
-def source_statuses(db: Database, incident: str | None = None, state: State | None = None) -> list[SourceStatus]:
-    """Every cited source, optionally only those of one incident or in one state."""
-    conditions = [cited("s")]
+def source_statuses(db: Database, incident: str | None = None, state: State | None = None) -> Iterator[SourceStatus]:
+    """Every cited source, optionally only those of one incident or in one state, one at a
+    time (a million sources stream through in constant memory). An incident's sources are
+    found through its citations' index, a state's through the sources' state index."""
     params: list[Any] = []
     if incident is not None:
-        conditions.append("s.id IN (SELECT source_id FROM citations WHERE incident_slug = ?)")
+        source = "(SELECT DISTINCT source_id AS id FROM citations WHERE incident_slug = ?) AS chosen JOIN sources s USING (id)"
         params.append(incident)
+    else:
+        source = "sources s"
+    conditions = [cited("s")]
     if state is not None:
         conditions.append("s.state = ?")
         params.append(state)
     rows = db.execute(
         f"""
         SELECT s.cited_url, s.state, s.reason, s.http_status, s.final_url, s.last_checked,
-               changed.last_at, COALESCE(changed.count, 0), {verified_copy("s")},
+               (SELECT MAX(at) FROM events WHERE events.source_id = s.id AND kind = 'changed'),
+               (SELECT COUNT(*) FROM events WHERE events.source_id = s.id AND kind = 'changed'),
+               {verified_copy("s")},
                (SELECT json_group_array(DISTINCT incident_slug) FROM citations WHERE source_id = s.id),
                s.next_check_at
-        FROM sources s
-        LEFT JOIN source_changes AS changed ON changed.source_id = s.id
+        FROM {source}
         WHERE {' AND '.join(conditions)}
         ORDER BY s.id
         """,
         params,
-    ).fetchall()
-    return [SourceStatus(row[0], State(row[1]), *row[2:9], sorted(json.loads(row[9])), row[10]) for row in rows]
+    )
+    for row in rows:
+        yield SourceStatus(row[0], State(row[1]), *row[2:9], sorted(json.loads(row[9])), row[10])
 
 
 def incident_slugs(db: Database, prefix: str = "", limit: int = 200) -> list[str]:
