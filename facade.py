@@ -28,6 +28,7 @@ What it does to the program that hosts it:
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import signal
@@ -37,7 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -56,7 +57,7 @@ from .reports.alerts import AlertRun, send_alerts
 from .reports.browse import browse_app
 from .reports.digest import pending_digest
 from .reports.email import render_message
-from .reports.formats import report_format
+from .reports.formats import previous_report, remember_report, report_format
 from .reports.linkrot import build_report
 from .reports.notify import active_notifiers, configured_notifiers
 from .storage import history, jobs
@@ -68,17 +69,20 @@ from .storage.ingest import IngestReport, ingest_records
 from .storage.lock import RunLock
 from .storage.outbox import waiting_by_channel
 from .storage.records import read_records
+from .storage.reporting import incidents_changed_since
 from .storage.status import SourceStatus, incident_exists, incident_slugs, source_statuses
 from .storage.timestamps import authority_problems
 from .storage.wacz import WaczExport, export_wacz
 from .storage.wayback import WaybackClient
 from .storage.wayback_queue import QueueRun, refresh_archive_links, run_queue
-from .times import end_of, utc_now
+from .times import end_of, from_iso, to_iso, utc_now
 from .urls import check_cited_url, normalize_url
+from .version import __version__
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+REPORT_MARGIN = timedelta(hours=1)  # a check is stored within moments of its fetch; this covers a slow crawl
 WAYBACK_BUDGET_SECONDS = 120  # a cron run submits for at most this long; the rest waits
 STAMP_BUDGET_SECONDS = 120  # a run asks for timestamp tokens for at most this long; the rest waits
 COPY_CHECK_SECONDS = 30  # at least this long to check new Wayback copies, after the queue's budget
@@ -100,6 +104,7 @@ class ReportRun:
     files: list[Path]
     incidents: int
     entry: Path  # the file a reader opens first
+    changed: int | None = None  # written again as changed since the last report (None: written whole)
 
 
 @dataclass
@@ -311,18 +316,27 @@ class Citewatch:
         logger.info("alert digest: %d messages sent, %d events alerted", run.messages_sent, run.events_alerted)
         return run
 
-    def report(self, out: str | Path, fmt: str = "html", incident: str | None = None) -> ReportRun:
-        """Write the link-rot report (from the database alone) in format `fmt` under `out`."""
+    def report(self, out: str | Path, fmt: str = "html", incident: str | None = None, full: bool = False) -> ReportRun:
+        """Write the link-rot report (from the database alone) in format `fmt` under `out`.
+        A format with a page per incident, written there before by this version with the
+        same links, gets only the pages of incidents that changed since (and its index);
+        `full` (or `incident`) writes every page."""
         self._known_incident(incident)
         form = report_format(fmt)
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         serve = self.settings.serve
-        site = build_report(self.db, incident, compare=self._drift_measure(),
-                            browse_url=serve.public_url if serve.report_links else None)
+        browse_url = serve.public_url if serve.report_links else None
+        signature = json.dumps([__version__, form.name, browse_url])
+        started = self.clock()
+        since = None if full or incident is not None or not form.incremental else previous_report(out, signature)
+        only = incidents_changed_since(self.db, to_iso(from_iso(since) - REPORT_MARGIN)) if since else None
+        site = build_report(self.db, incident, compare=self._drift_measure(), browse_url=browse_url, only=only)
         files = form.write(self.db, site, out)
+        if form.incremental and incident is None:
+            remember_report(out, signature, to_iso(started))
         logger.info("report: %d files written to %s", len(files), out)
-        return ReportRun(files, len(site.incidents), out / form.entry)
+        return ReportRun(files, len(site.summaries), out / form.entry, None if only is None else len(only))
 
     # -- doctor ---------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ CSV_COLUMNS = (
     "http_status", "final_url", "last_checked", "last_ok", "changes", "last_changed", "change_summary", "archive_url",
     "copy_note", "cited_version_at", "drift_similarity", "drift_summary",
 )
+INDEX_ROWS = 5000  # incidents listed on the index, worst first: a page a browser still opens at once
 _CHART_COLOURS = {"ok": "#2da44e", "moved": "#54aeff", "blocked": "#8c959f", "failing": "#d4a72c", "dead": "#cf222e"}
 
 
@@ -33,11 +34,30 @@ class ReportFormat(Plugin):
 
     entry: ClassVar[str] = ""  # the file a reader opens first
     description: ClassVar[str] = ""
+    incremental: ClassVar[bool] = False  # a page per incident: only the changed ones need writing again
     registry: ClassVar[Registry[type["ReportFormat"]]] = Registry("report format")
 
     def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
-        """Write the report under `out`; the files written, the entry first."""
+        """Write the report under `out`: the entry, and the pages of `report.incidents`;
+        the files written, the entry first."""
         raise NotImplementedError
+
+
+MANIFEST = ".citewatch-report.json"  # in a report's folder: what wrote it last, and when
+
+
+def previous_report(out: Path, signature: str) -> str | None:
+    """When the report in `out` was last written whole or in part with the same
+    `signature` (format, citewatch's version, links); None if never, or otherwise."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+        return manifest["written_at"] if manifest["signature"] == signature else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember_report(out: Path, signature: str, written_at: str) -> None:
+    write_file(out / MANIFEST, json.dumps({"signature": signature, "written_at": written_at}) + "\n")
 
 
 def report_format(name: str, key: str = "--format") -> ReportFormat:
@@ -47,10 +67,12 @@ def report_format(name: str, key: str = "--format") -> ReportFormat:
 
 class HtmlReport(ReportFormat):
     name, entry, description = "html", "index.html", "a static site"
+    incremental = True
 
     def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
         chart = state_chart(report.history)
-        written = [_render(out / "index.html", "index.html.j2", report=report, states=REPORT_STATES, chart=chart)]
+        written = [_render(out / "index.html", "index.html.j2", report=report, states=REPORT_STATES, chart=chart,
+                           index_rows=INDEX_ROWS)]
         for incident in report.incidents:
             page = out / "incidents" / f"{filename(incident.slug)}.html"
             written.append(_render(page, "incident.html.j2", report=report, incident=incident, states=REPORT_STATES))
@@ -65,9 +87,10 @@ class HtmlReport(ReportFormat):
 
 class MarkdownReport(ReportFormat):
     name, entry, description = "md", "index.md", "pages to paste into an issue or wiki"
+    incremental = True
 
     def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
-        written = [_render(out / "index.md", "index.md.j2", report=report, states=REPORT_STATES)]
+        written = [_render(out / "index.md", "index.md.j2", report=report, states=REPORT_STATES, index_rows=INDEX_ROWS)]
         for incident in report.incidents:
             written.append(_render(out / "incidents" / f"{filename(incident.slug)}.md", "incident.md.j2", incident=incident))
         return written

@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from citewatch.model import Change, State, StoredSnapshot
-from citewatch.storage.reporting import CitationRow, citation_rows, drifting_versions, incident_rows, state_history
+from citewatch.storage.reporting import (
+    CitationRow,
+    IncidentSummary,
+    citation_rows,
+    drifting_versions,
+    incident_rows,
+    incident_summaries,
+    source_state_counts,
+    state_history,
+)
 from citewatch.times import to_iso, utc_now
 
 REPORT_STATES = (State.OK, "changed", State.FAILING, State.DEAD, State.BLOCKED, State.MOVED, State.NEW)
@@ -47,7 +56,8 @@ class IncidentReport:
 @dataclass
 class SiteReport:
     generated_at: str
-    incidents: list[IncidentReport]
+    incidents: list[IncidentReport]  # those whose pages are written: all, or those changed since the last report
+    summaries: list[IncidentSummary]  # every incident, worst first: the index
     source_states: Counter[str]  # per distinct source
     changed_sources: int
     history: list[tuple[str, Counter[str]]]  # (day, sources per state at its end)
@@ -55,35 +65,40 @@ class SiteReport:
 
     @property
     def share_with_dead(self) -> float:
-        with_dead = sum(1 for i in self.incidents if i.dead_citations)
-        return with_dead / len(self.incidents) if self.incidents else 0.0
+        with_dead = sum(1 for summary in self.summaries if summary.dead)
+        return with_dead / len(self.summaries) if self.summaries else 0.0
 
 
 Compare = Callable[[int, StoredSnapshot, StoredSnapshot], Change | None]  # (source id, cited, latest) -> the change
 
 
 def build_report(db: Database, incident: str | None = None, days: int = 90, compare: Compare | None = None,
-                 browse_url: str | None = None) -> SiteReport:
-    """The report's data. With `compare`, each citation whose source changed since the
-    version it cited shows the drift: the change from that version to the latest. With
-    `browse_url`, pages link to the rows of `citewatch serve` there."""
-    rows = citation_rows(db, incident)
+                 browse_url: str | None = None, only: set[str] | None = None) -> SiteReport:
+    """The report's data: the index's from summaries (grouped queries and the states kept
+    by day), each page's citations for the incidents in `only` (all when None). With
+    `compare`, each citation whose source changed since the version it cited shows the
+    drift: the change from that version to the latest. With `browse_url`, pages link to
+    the rows of `citewatch serve` there."""
+    rows = citation_rows(db, incident, only)
     if compare is not None:
         pairs = drifting_versions(db, rows)
         by_source = {row.cited_snapshot_id: row.source_id for row in rows}
         drifts = {pinned: compare(by_source[pinned], cited, latest) for pinned, (cited, latest) in pairs.items()}
         for row in rows:
             row.drift = drifts.get(row.cited_snapshot_id) if row.cited_snapshot_id is not None else None
-    incidents = {row.slug: IncidentReport(row.slug, row.title, row.url, row.category) for row in incident_rows(db, incident)}
+    incidents = {row.slug: IncidentReport(row.slug, row.title, row.url, row.category)
+                 for row in incident_rows(db, incident) if only is None or row.slug in only}
     for row in rows:
         incidents[row.incident].citations.append(row)
-    by_source = {row.source_id: row for row in rows}
-    ordered = sorted(incidents.values(), key=lambda i: (-len(i.dead_citations), -i.broken, i.health, i.slug))
+    summaries = sorted(incident_summaries(db, incident), key=lambda i: (-i.dead, -i.broken, i.health, i.slug))
+    states, changed = source_state_counts(db, incident)
+    own_sources = {row.source_id for row in rows} if incident is not None else None
     return SiteReport(
         generated_at=to_iso(utc_now()),
-        incidents=ordered,
-        source_states=Counter(row.state for row in by_source.values()),
-        changed_sources=sum(1 for row in by_source.values() if row.changes),
-        history=state_history(db, set(by_source), days),
+        incidents=list(incidents.values()),
+        summaries=summaries,
+        source_states=states,
+        changed_sources=changed,
+        history=state_history(db, days, own_sources),
         browse_url=browse_url,
     )

@@ -407,11 +407,14 @@ def _format_help() -> str:
 @click.option("--format", "form", type=click.Choice(ReportFormat.registry.names()), default="html", show_default=True,
               help=_format_help())
 @click.option("--incident", metavar="SLUG", shell_complete=_complete_incidents, help="Only this incident.")
+@click.option("--full", is_flag=True, help="Write every page again, not only those of incidents that changed.")
 @click.pass_obj
-def report(cw: Citewatch, out: Path, form: str, incident: str | None) -> None:
-    """Write the link-rot report: per incident, which citations hold and what to cite instead."""
-    run = cw.report(out, form, incident)
-    click.echo(f"Wrote {_count(len(run.files), 'file')} for {_count(run.incidents, 'incident')}: {run.entry}")
+def report(cw: Citewatch, out: Path, form: str, incident: str | None, full: bool) -> None:
+    """Write the link-rot report: per incident, which citations hold and what to cite instead.
+    Written again into the same folder, only the pages of incidents that changed are."""
+    run = cw.report(out, form, incident, full=full)
+    changed = "" if run.changed is None else f" ({_count(run.changed, 'incident')} changed since the last report)"
+    click.echo(f"Wrote {_count(len(run.files), 'file')} for {_count(run.incidents, 'incident')}{changed}: {run.entry}")
 
 
 @cli.command()

@@ -22,7 +22,7 @@ from citewatch.model import (
 )
 from citewatch.times import from_iso, to_iso
 
-from .database import QUIET_OUTCOMES, cited
+from .database import QUIET_OUTCOMES, cited, count_state_change
 from .evidence import record_version
 from .wayback_queue import enqueue
 
@@ -95,6 +95,9 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
     result, transition = outcome.result, outcome.transition
     source_id = result.source.id
     with db.atomic():
+        before, reason_before = db.execute("SELECT state, reason FROM sources WHERE id = ?", [source_id]).fetchone()
+        if before != transition.liveness.state:
+            count_state_change(db, None if before == State.NEW else before, transition.liveness.state, result.fetched_at)
         location = outcome.warc[0] if outcome.warc else None
         row = _check_row(result, location) | {"state": transition.liveness.state}
         if _quiet(outcome):
@@ -149,6 +152,8 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
         if result.verdict is not None and result.verdict.is_good:
             _pin_cited_versions(db, source_id, result.fetched_at)
         update = _source_update(result, transition.liveness, outcome.next_check_at)
+        if (before, reason_before) != (transition.liveness.state, transition.liveness.reason):
+            update["standing_since"] = result.fetched_at
         if outcome.warc is not None:
             update["archived_hash"] = outcome.warc[1]
         assignments = ", ".join(f"{column} = ?" for column in update)

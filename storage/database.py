@@ -399,6 +399,45 @@ def m020_sources_by_state(db: Database) -> None:
     db["sources"].create_index(["state"])
 
 
+@MIGRATIONS()
+def m021_states_by_day(db: Database) -> None:
+    """How many sources were in each state at the end of each day, kept as checks are
+    stored (`count_state_change`), so the report's chart never reads the checks again;
+    filled from the checks stored so far. Events and incidents get the indexes the
+    incremental report's "changed since" needs."""
+    db["state_counts"].create({"state": str, "sources": int}, pk="state")
+    db["state_days"].create({"day": str, "state": str, "sources": int}, pk=("day", "state"))
+    db["events"].create_index(["at"])
+    db["incidents"].create_index(["ingested_at"])
+    db["snapshots"].create_index(["taken_at"])
+    db["sources"].add_column("standing_since", str)  # when its state or reason last changed
+    db.execute("UPDATE sources SET standing_since = last_checked")
+    db["sources"].create_index(["standing_since"])
+    count_states_from_checks(db)
+
+
+def count_states_from_checks(db: Database) -> None:
+    """Fill the counts of sources by state and day (empty) from the checks stored."""
+    current: dict[int, str] = {}
+    for source_id, checked_at, state in db.execute(
+        "SELECT source_id, checked_at, state FROM checks WHERE state IS NOT NULL ORDER BY checked_at, id"
+    ).fetchall():
+        if current.get(source_id) != state:
+            count_state_change(db, current.get(source_id), state, checked_at)
+            current[source_id] = state
+
+
+def count_state_change(db: Database, before: str | None, after: str, at: str) -> None:
+    """One source went from `before` (None: never checked) to `after` at `at`: the current
+    counts, and the day's, follow."""
+    if before is not None:
+        db.execute("UPDATE state_counts SET sources = sources - 1 WHERE state = ?", [before])
+    db.execute("INSERT INTO state_counts (state, sources) VALUES (?, 1) "
+               "ON CONFLICT (state) DO UPDATE SET sources = sources + 1", [after])
+    db.execute("INSERT OR REPLACE INTO state_days (day, state, sources) SELECT ?, state, sources FROM state_counts "
+               "WHERE state IN (?, ?)", [at[:10], before, after])
+
+
 def fold_quiet_checks(db: Database) -> int:
     """Mark the quiet checks stored one row each (before runs existed) and fold each run of
     them into its first row; how many rows were folded away."""

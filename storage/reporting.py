@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -24,6 +24,36 @@ class IncidentRow:
     title: str | None
     url: str | None
     category: str | None
+
+
+@dataclass
+class IncidentSummary:
+    """An incident as the report's index shows it: its citations counted by state."""
+
+    slug: str
+    title: str | None
+    url: str | None
+    category: str | None
+    states: Counter[str]  # citations per state of their source
+    changed: int  # citations whose source changed at least once
+
+    @property
+    def citations(self) -> int:
+        return sum(self.states.values())
+
+    @property
+    def dead(self) -> int:
+        return self.states[State.DEAD]
+
+    @property
+    def broken(self) -> int:
+        return sum(count for state, count in self.states.items() if State(state).broken)
+
+    @property
+    def health(self) -> float:
+        """The share of citations that still hold (ok or moved)."""
+        holding = sum(count for state, count in self.states.items() if State(state).holds)
+        return holding / self.citations if self.citations else 1.0
 
 
 @dataclass
@@ -71,25 +101,83 @@ def incident_rows(db: Database, incident: str | None = None) -> list[IncidentRow
     return [IncidentRow(*row) for row in rows]
 
 
-def citation_rows(db: Database, incident: str | None = None) -> list[CitationRow]:
+def incident_summaries(db: Database, incident: str | None = None) -> list[IncidentSummary]:
+    """Every incident (or one) with its citations counted by state, in one grouped query."""
+    rows = db.execute(
+        "SELECT i.slug, i.title, i.url, i.category, s.state, COUNT(s.id), "
+        "COUNT(s.id) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.source_id = s.id AND e.kind = 'changed')) "
+        "FROM incidents i LEFT JOIN citations c ON c.incident_slug = i.slug LEFT JOIN sources s ON s.id = c.source_id "
+        + ("WHERE i.slug = ? " if incident else "") + "GROUP BY i.slug, s.state ORDER BY i.slug",
+        [incident] if incident else [],
+    )
+    summaries: dict[str, IncidentSummary] = {}
+    for slug, title, url, category, state, count, changed in rows:
+        summary = summaries.setdefault(slug, IncidentSummary(slug, title, url, category, Counter(), 0))
+        if state is not None:
+            summary.states[state] += count
+            summary.changed += changed
+    return list(summaries.values())
+
+
+def source_state_counts(db: Database, incident: str | None = None) -> tuple[Counter[str], int]:
+    """Distinct cited sources (of one incident, or all) per state, and how many changed."""
+    chosen = ("(SELECT DISTINCT source_id AS id FROM citations WHERE incident_slug = ?)" if incident
+              else "(SELECT DISTINCT source_id AS id FROM citations)")
+    rows = db.execute(
+        f"SELECT s.state, COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.source_id = s.id "
+        f"AND e.kind = 'changed')) FROM {chosen} AS chosen JOIN sources s USING (id) GROUP BY s.state",
+        [incident] if incident else [],
+    )
+    states: Counter[str] = Counter()
+    changed = 0
+    for state, count, with_changes in rows:
+        states[state] = count
+        changed += with_changes
+    return states, changed
+
+
+def incidents_changed_since(db: Database, at: str) -> set[str]:
+    """Incidents whose report page may read differently since `at`: ingested again, or
+    citing a source whose state or reason changed, with an event, a new version or a
+    Wayback copy judged since (a check that found all as it was changes no page)."""
+    rows = db.execute(
+        "SELECT slug FROM incidents WHERE ingested_at > :at UNION "
+        "SELECT DISTINCT incident_slug FROM citations WHERE source_id IN ("
+        "SELECT id FROM sources WHERE standing_since > :at UNION SELECT source_id FROM events WHERE at > :at "
+        "UNION SELECT source_id FROM snapshots WHERE taken_at > :at "
+        "UNION SELECT source_id FROM archive_copies WHERE judged_at > :at)",
+        {"at": at},
+    )
+    return {row[0] for row in rows}
+
+
+def citation_rows(db: Database, incident: str | None = None, only: set[str] | None = None) -> list[CitationRow]:
+    """The citations of every incident, of one, or of those in `only`."""
     sql = f"""
         SELECT c.incident_slug, i.title, i.url, c.role, c.title, c.publisher, c.cited_url, s.id, s.state, s.reason,
                CASE WHEN s.state IN (?, ?) THEN s.first_failure_at END, s.http_status, s.final_url,
-               s.last_checked, s.last_ok, COALESCE(changed.count, 0), changed.last_at, latest.summary, latest.detail,
+               s.last_checked, s.last_ok,
+               (SELECT COUNT(*) FROM events WHERE events.source_id = s.id AND events.kind = 'changed'),
+               latest.at, latest.summary, latest.detail,
                {verified_copy("s")}, {latest_judged("s")}, EXISTS (SELECT 1 FROM snapshots WHERE snapshots.source_id = s.id),
                c.cited_snapshot_id, (SELECT taken_at FROM snapshots WHERE id = c.cited_snapshot_id)
         FROM citations c
         JOIN incidents i ON i.slug = c.incident_slug
         JOIN sources s ON s.id = c.source_id
-        LEFT JOIN source_changes AS changed ON changed.source_id = s.id
-        LEFT JOIN events latest ON latest.id = changed.last_event_id
+        LEFT JOIN events latest ON latest.id = (SELECT MAX(id) FROM events WHERE events.source_id = s.id AND events.kind = 'changed')
     """
     params: list[str] = [State.FAILING, State.DEAD]
     if incident:
         sql += " WHERE c.incident_slug = ?"
         params.append(incident)
+    queries = [(sql, params)]
+    if only is not None:
+        chosen = sorted(only)
+        queries = [(sql + (" AND" if incident else " WHERE") + f" c.incident_slug IN ({','.join('?' * len(part))})",
+                    params + part) for part in (chosen[i:i + 500] for i in range(0, len(chosen), 500))]
+    found = [row for query, values in queries for row in db.execute(query + " ORDER BY c.incident_slug, c.id", values)]
     rows = []
-    for row in db.execute(sql + " ORDER BY c.incident_slug, c.id", params):
+    for row in found:
         detail = json.loads(row[18]) if row[18] else {}
         rows.append(CitationRow(*row[:8], State(row[8]), *row[9:18], detail.get("diff"), row[19], copy_note(row[20]), bool(row[21]),
                                 row[22], row[23]))
@@ -110,28 +198,45 @@ def drifting_versions(db: Database, rows: list[CitationRow]) -> dict[int, tuple[
     return pairs
 
 
-def state_history(db: Database, source_ids: set[int], days: int) -> list[tuple[str, Counter[str]]]:
-    """Sources per state at the end of each of the last `days` days with checks."""
-    first = db.execute("SELECT MIN(checked_at) FROM checks WHERE state IS NOT NULL").fetchone()[0]
-    if first is None:
+def state_history(db: Database, days: int, source_ids: set[int] | None = None) -> list[tuple[str, Counter[str]]]:
+    """Sources per state at the end of each of the last `days` days since the first check:
+    of every source checked, from the counts kept by day; or of `source_ids` (one
+    incident's), replayed from their checks."""
+    if source_ids is None:
+        rows = db.execute("SELECT day, state, sources FROM state_days ORDER BY day").fetchall()
+        changes = [(day, {state: count}) for day, state, count in rows]
+    else:
+        changes = _replayed_states(db, source_ids)
+    if not changes:
         return []
     today = utc_now().date()
-    start = max(datetime.fromisoformat(first).date(), today - timedelta(days=days - 1))
-    current: dict[int, str] = {}
+    day = date.fromisoformat(changes[0][0])
+    start = max(day, today - timedelta(days=days - 1))
+    current: dict[str, int] = {}
     history: list[tuple[str, Counter[str]]] = []
-    day = start
-    rows = db.execute("SELECT source_id, checked_at, state FROM checks WHERE state IS NOT NULL ORDER BY checked_at, id")
-    for source_id, checked_at, state in rows:
-        checked = datetime.fromisoformat(checked_at).date()
-        while checked > day:
-            history.append(_states_on(day, current, source_ids))
+    for changed_on, update in changes:
+        while date.fromisoformat(changed_on) > day:
+            history.append((day.isoformat(), Counter({state: n for state, n in current.items() if n})))
             day += timedelta(days=1)
-        current[source_id] = state
+        current.update(update)
     while day <= today:
-        history.append(_states_on(day, current, source_ids))
+        history.append((day.isoformat(), Counter({state: n for state, n in current.items() if n})))
         day += timedelta(days=1)
     return [entry for entry in history if entry[0] >= start.isoformat()]
 
 
-def _states_on(day: date, current: dict[int, str], source_ids: set[int]) -> tuple[str, Counter[str]]:
-    return day.isoformat(), Counter(state for source_id, state in current.items() if source_id in source_ids)
+def _replayed_states(db: Database, source_ids: set[int]) -> list[tuple[str, dict[str, int]]]:
+    """Per check of these sources, in order: its day and the sources per state after it."""
+    ids = sorted(source_ids)
+    rows: list[tuple] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        rows += db.execute(f"SELECT source_id, checked_at, state, id FROM checks WHERE state IS NOT NULL "
+                           f"AND source_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    current: dict[int, str] = {}
+    changes = []
+    for source_id, checked_at, state, _ in sorted(rows, key=lambda row: (row[1], row[3])):
+        current[source_id] = state
+        states = Counter(current.values())
+        changes.append((checked_at[:10], {name: states[name] for name in set(states) | set(State)}))
+    return changes

@@ -9,6 +9,8 @@ from helpers import ARTICLE, Checker, run_cli
 from lxml import html as lxml_html
 from webserver import Page
 
+from citewatch.times import utc_now
+
 HOSTILE = '<script>alert("x")</script>=HYPERLINK("http://evil.example") | [click](javascript:alert(1))'
 
 
@@ -149,3 +151,63 @@ def test_pages_render_in_headless_chromium(config_file, tmp_path, site):
     pngs = main(out, tmp_path / "png")
     assert [p.name for p in pngs] == ["index.png", "aid-cut.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 20_000 for p in pngs)
+
+
+def test_a_report_written_again_rewrites_only_the_incidents_that_changed(config_file, tmp_path, site):
+    checker = Checker(config_file, tmp_path)
+    checker.now = utc_now() + timedelta(days=1)  # after the site's checks, and its records' ingest
+    out = tmp_path / "again"
+
+    def report_later(**options):
+        """Report a while after the last check (a report looks back an hour before the last one)."""
+        checker.now += timedelta(hours=2)
+        with checker.citewatch() as cw:
+            return cw.report(out, **options)
+
+    first = report_later()
+    assert first.changed is None and first.incidents == 2  # written whole the first time
+    pages = {path.name: path.stat().st_mtime_ns for path in (out / "incidents").glob("*.html")}
+
+    checker.check(timedelta(days=1))  # found as it was: dead still dead, blocked still blocked
+    quiet = report_later()
+    assert quiet.changed == 0 and [path.name for path in quiet.files] == ["index.html"]
+
+    site.pages["/edited"] = Page(ARTICLE.replace("$5 billion", "$3 billion"))  # cited by the clinic strike only
+    checker.check(timedelta(days=1))
+    edited = report_later()
+    assert edited.changed == 1
+    assert [path.relative_to(out).as_posix() for path in edited.files][:2] == ["index.html", "incidents/strike-on-clinic.html"]
+    assert "$3 billion" in (out / "incidents" / "strike-on-clinic.html").read_text()
+    assert (out / "incidents" / "aid-cut.html").stat().st_mtime_ns == pages["aid-cut.html"]
+    index = (out / "index.html").read_text()
+    assert "Link rot across 2 incidents" in index and "Strike on a clinic" in index and "Aid programme cut" in index
+
+    site.pages["/walled"] = Page(ARTICLE.replace("Friday", "Sunday"))  # the wall comes down
+    checker.check(timedelta(days=1))
+    assert report_later().changed == 1  # aid-cut: a state changed, no content
+    assert report_later(full=True).changed is None
+    assert report_later(fmt="md").changed is None  # another format: written whole
+    assert report_later(fmt="md").changed == 0
+    result = run_cli(config_file, "report", "--out", str(out), "--format", "md")
+    assert result.exit_code == 0 and "changed since the last report" in result.output
+
+
+def test_the_chart_comes_from_the_states_kept_by_day(config_file, tmp_path, site):
+    from citewatch.storage.database import count_states_from_checks, open_database
+    from citewatch.storage.reporting import state_history
+
+    db = open_database(Checker(config_file, tmp_path).settings.storage.database)
+    try:
+        kept = state_history(db, 400)
+        replayed = state_history(db, 400, {row[0] for row in db.execute("SELECT id FROM sources")})
+        with db.atomic():  # as the migration fills them for a database that had no counts
+            db.execute("DELETE FROM state_counts")
+            db.execute("DELETE FROM state_days")
+            count_states_from_checks(db)
+        migrated = state_history(db, 400)
+    finally:
+        db.close()
+    assert kept == replayed == migrated
+    assert kept[0] == ("2026-01-05", {"ok": 5})
+    assert dict(kept)["2026-01-06"] == {"ok": 2, "failing": 1, "blocked": 1, "moved": 1}
+    assert kept[-1][1] == {"ok": 2, "dead": 1, "blocked": 1, "moved": 1}
