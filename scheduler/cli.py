@@ -12,7 +12,6 @@ import ipaddress
 import json
 import logging
 import sys
-import textwrap
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -236,12 +235,18 @@ def status(cw: Citewatch, as_json: bool, incident: str | None, state: str | None
     console.print(f"{_count(len(statuses), 'source')}" + (f": {breakdown}" if breakdown else ""))
 
 
-def _stream_json_list(items: Iterable[dict[str, Any]]) -> None:
-    """A JSON list written item by item, as json.dumps(list, indent=2) would write it whole."""
+def _stream_json_list(items: Iterable[dict[str, Any]], chunk: int = 1000) -> None:
+    """A JSON list written as it comes, one object a line: a million sources stream
+    through in constant memory, and every line is one source for grep and jq."""
+    lines: list[str] = []
     opened = False
     for item in items:
-        click.echo(",\n" if opened else "[\n", nl=False)
-        click.echo(textwrap.indent(json.dumps(item, indent=2), "  "), nl=False)
+        lines.append(json.dumps(item, ensure_ascii=False))
+        if len(lines) == chunk:
+            click.echo(("[\n" if not opened else ",\n") + ",\n".join(lines), nl=False)
+            lines, opened = [], True
+    if lines:
+        click.echo(("[\n" if not opened else ",\n") + ",\n".join(lines), nl=False)
         opened = True
     click.echo("\n]" if opened else "[]")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -44,8 +44,7 @@ class SourceStatus:
     next_check_at: str | None
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        return {key: data[key] for key in STATUS_KEYS}
+        return {key: getattr(self, key) for key in STATUS_KEYS}
 
 
 def source_statuses(db: Database, incident: str | None = None, state: State | None = None) -> Iterator[SourceStatus]:

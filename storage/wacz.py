@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
-from wacz.main import main as wacz_main
 
 from citewatch.config import EvidenceSettings
 from citewatch.errors import RunFailed
@@ -68,6 +67,8 @@ def export_wacz(db: Database, archive: WarcArchive, evidence: EvidenceSettings, 
         pages = folder / "pages.jsonl"
         pages.write_text("\n".join(json.dumps(page) for page in _pages(db, archive, incident, versions)) + "\n")
         made = folder / "made.wacz"
+        from wacz.main import main as wacz_main  # a third of a second to import: only here
+
         log = io.StringIO()
         with contextlib.redirect_stdout(log):  # the wacz package reports with print()
             status = wacz_main(["create", "-o", str(made), str(warc), "-p", str(pages), "--hash-type", "sha256",
