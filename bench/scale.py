@@ -75,11 +75,15 @@ def write_tracker(path: Path, sources: int) -> None:
                                   "record": record}) + "\n")
 
 
+_SENTENCES = [" ".join(random.Random(n).choice(WORDS) for _ in range(30)).capitalize() + "." for n in range(400)]
+
+
 def article(source_id: int, version: int) -> Extraction:
     rng = random.Random(source_id * 1000 + version)
-    text = []
-    while sum(len(line) for line in text) < TEXT_CHARS:
-        text.append(" ".join(rng.choice(WORDS) for _ in range(30)).capitalize() + ".")
+    text, size = [], 0
+    while size < TEXT_CHARS:
+        text.append(rng.choice(_SENTENCES))
+        size += len(text[-1]) + 1
     return Extraction("\n".join(text), title=f"Report {source_id}", published="2025-12-20")
 
 
@@ -159,7 +163,8 @@ def daily_growth(folder: Path, sources: int, days: int = 30) -> float:
     write_tracker(folder / "tracker.jsonl", sources)
     config = folder / "citewatch.toml"
     config.write_text('[storage]\ndir = "data"\n[wayback]\nenabled = false\n')
-    subprocess.run([CITEWATCH, "--config", str(config), "-q", "ingest", str(folder / "tracker.jsonl")], check=True)
+    subprocess.run([CITEWATCH, "--config", str(config), "-q", "ingest", str(folder / "tracker.jsonl")], check=True,
+                   stdout=subprocess.DEVNULL)
     settings = settings_from_dict({"storage": {"dir": str(folder / "data")}, "wayback": {"enabled": False},
                                    "schedule": {"min_interval": "1d", "max_interval": "1d", "jitter": 0}})
     start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=days + 1)
