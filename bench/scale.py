@@ -12,8 +12,8 @@ days through the real storage path, and timed at what a maintainer does.
    (`next_check_at`), and the check stored with all it led to (`save_check`, a thousand
    to a transaction, as the crawl stores them). Fates are fixed per source: 90% stable
    (304 Not Modified), 4% edited now and then, 2% removed (404, then dead), 2% blocked
-   (403), 2% flaky (a 503 one check in ten). Article texts are 4,500 characters, the
-   corpus' median.
+   (403), 2% flaky (a 503 one check in ten). Article texts are the corpus' (../shared),
+   so that they compress as real text does; synthetic ones of 4,500 characters without it.
 3. Times, each command in a process of its own (wall time, peak RSS): the due list,
    `status --json`, `status --state dead --json`, the report (full, then after one more
    day), and one day's digest (`alert --dry-run`). Prints the database's size, its
@@ -42,6 +42,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from corpus import load_corpus
 
 from citewatch.config import Settings, settings_from_dict
 from citewatch.crawler.liveness import advance
@@ -75,16 +77,23 @@ def write_tracker(path: Path, sources: int) -> None:
                                   "record": record}) + "\n")
 
 
-_SENTENCES = [" ".join(random.Random(n).choice(WORDS) for _ in range(30)).capitalize() + "." for n in range(400)]
+def _texts() -> list[str]:
+    """Real article texts (the corpus), so that stored text compresses as real text does;
+    synthetic ones of the same length without ../shared."""
+    try:
+        return [page.article for page in load_corpus()]
+    except SystemExit:
+        sentences = [" ".join(random.Random(n).choice(WORDS) for _ in range(30)).capitalize() + "." for n in range(400)]
+        return ["\n".join(random.Random(n).choices(sentences, k=TEXT_CHARS // 180)) for n in range(200)]
+
+
+TEXTS = _texts()
 
 
 def article(source_id: int, version: int) -> Extraction:
-    rng = random.Random(source_id * 1000 + version)
-    text, size = [], 0
-    while size < TEXT_CHARS:
-        text.append(rng.choice(_SENTENCES))
-        size += len(text[-1]) + 1
-    return Extraction("\n".join(text), title=f"Report {source_id}", published="2025-12-20")
+    """The source's text at `version`: a corpus article, with a line of its own that each edit changes."""
+    text = TEXTS[source_id % len(TEXTS)]
+    return Extraction(f"Report {source_id}, version {version}.\n{text}", title=f"Report {source_id}", published="2025-12-20")
 
 
 def fetch(source: SourceToCheck, at: datetime, day: int, versions: dict[int, int],

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from citewatch.storage.browse import browse_metadata
+from citewatch.storage.database import unpacked
 
 from .templating import diff_lines
 
@@ -29,14 +30,18 @@ SETTINGS = {
 _DIFF_STYLE = (".citewatch-diff{white-space:pre-wrap;min-width:36em;max-width:60em;font-size:0.85em;margin:0}"
                ".citewatch-diff span{display:block}"
                ".citewatch-diff .add{background:#e6ffec}.citewatch-diff .del{background:#ffebe9}"
-               ".citewatch-diff .hunk,.citewatch-diff .file{color:#57606a}")
+               ".citewatch-diff .hunk,.citewatch-diff .file{color:#57606a}"
+               ".citewatch-text{white-space:pre-wrap;max-width:60em;max-height:20em;overflow:auto}")
 
 
 class DatasettePlugin:
-    """citewatch's hooks in Datasette: a `diff` column shows as a diff, its lines marked."""
+    """citewatch's hooks in Datasette: a `diff` column shows as a diff, its lines marked;
+    a snapshot's text (stored compressed) as text."""
 
     @staticmethod
-    def render_cell(value: object, column: str) -> Markup | None:
+    def render_cell(value: object, column: str, table: str | None) -> Markup | None:
+        if table == "snapshots" and column == "text" and isinstance(value, bytes):  # stored compressed
+            return Markup('<div class="citewatch-text">{}</div>').format(unpacked(value)[:2000])
         if column != "diff" or not isinstance(value, str):
             return None
         lines = [Markup('<span class="{}">{}</span>').format(line.kind, line.text) for line in diff_lines(value, 400)]

@@ -22,7 +22,7 @@ from citewatch.model import (
 )
 from citewatch.times import from_iso, to_iso
 
-from .database import QUIET_OUTCOMES, cited, count_state_change
+from .database import QUIET_OUTCOMES, cited, count_state_change, packed, unpacked
 from .evidence import record_version
 from .wayback_queue import enqueue
 
@@ -82,7 +82,7 @@ def stored_snapshot(row: tuple | None) -> StoredSnapshot | None:
     """A snapshot row, selected as SNAPSHOT_COLUMNS, as the record the crawler compares."""
     if row is None:
         return None
-    return StoredSnapshot(row[0], row[1], row[2], Extraction(*row[3:7], json.loads(row[7] or "{}")))
+    return StoredSnapshot(row[0], row[1], row[2], Extraction(unpacked(row[3]), *row[4:7], json.loads(row[7] or "{}")))
 
 
 def volatile_signatures(db: Database, source_id: int) -> set[str]:
@@ -122,7 +122,7 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
                         "title": extraction.title,
                         "author": extraction.author,
                         "published": extraction.published,
-                        "text": extraction.text,
+                        "text": packed(extraction.text),
                         "text_hash": text_hash,
                         "headlines": json.dumps(extraction.headlines),
                     }

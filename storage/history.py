@@ -11,6 +11,8 @@ from sqlite_utils import Database
 from citewatch.model import WarcLocation
 from citewatch.urls import normalize_url
 
+from .database import unpacked
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
@@ -79,7 +81,7 @@ def snapshot_at(db: Database, source_id: int, at: str | None = None) -> Snapshot
         "ORDER BY taken_at DESC, id DESC LIMIT 1",
         [source_id, at or "9999"],
     ).fetchone()
-    return SnapshotRecord(*row) if row else None
+    return SnapshotRecord(row[0], row[1], unpacked(row[2])) if row else None
 
 
 def archived_at(db: Database, source_id: int, at: str | None = None) -> WarcLocation | None:

@@ -148,3 +148,9 @@ def test_an_address_in_use_is_a_clear_error(tracker):
         taken.listen()
         result = run_cli(tracker, "serve", "--port", str(taken.getsockname()[1]))
     assert result.exit_code == 2 and "cannot serve on 127.0.0.1:" in result.output and "choose another --port" in result.output
+
+
+def test_snapshot_text_shows_as_text(datasette):
+    page = lxml_html.fromstring(datasette("/citewatch/snapshots").text)
+    texts = [div.text_content() for div in page.xpath("//div[@class='citewatch-text']")]
+    assert texts and any("billion" in text for text in texts)

@@ -85,3 +85,25 @@ def test_old_databases_are_folded_in_place_keeping_every_pinned_version(config_f
     assert query(config_file, "SELECT cited_snapshot_id FROM citations") == [{"cited_snapshot_id": cited_before[0][0]}]
     assert query(config_file, "SELECT COUNT(*) AS n FROM snapshots WHERE id = ?", (cited_before[0][0],)) == [{"n": 1}]
 
+
+
+def test_snapshot_text_is_stored_packed_and_old_rows_are_packed_in_place(config_file, tmp_path, web):
+    from citewatch.storage.database import m022_snapshot_text_packed
+
+    web.pages["/article"] = Page(ARTICLE)
+    checker = Checker(config_file, tmp_path)
+    checker.cite(web.url("/article"))
+    checker.check()
+    (stored,) = query(config_file, "SELECT typeof(text) AS kind, length(text) AS size, text FROM snapshots")
+    with checker.citewatch() as cw:
+        text = cw.snapshot(web.url("/article")).text
+    assert stored["kind"] == "blob" and stored["size"] < len(text.encode()) / 1.5 and "$5 billion" in text
+
+    db = open_database(checker.settings.storage.database)
+    with db.atomic():
+        db.execute("UPDATE snapshots SET text = ?", [text])  # as a database from before m022 holds it
+        m022_snapshot_text_packed(db)
+    db.close()
+    assert query(config_file, "SELECT typeof(text) AS kind FROM snapshots") == [{"kind": "blob"}]
+    with checker.citewatch() as cw:
+        assert cw.snapshot(web.url("/article")).text == text
