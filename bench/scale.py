@@ -29,9 +29,9 @@ at most 50 bytes per source per unchanged daily check.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
-import os
 import random
 import sqlite3
 import subprocess
@@ -77,6 +77,7 @@ def write_tracker(path: Path, sources: int) -> None:
                                   "record": record}) + "\n")
 
 
+@functools.cache
 def _texts() -> list[str]:
     """Real article texts (the corpus), so that stored text compresses as real text does;
     synthetic ones of the same length without ../shared."""
@@ -87,12 +88,10 @@ def _texts() -> list[str]:
         return ["\n".join(random.Random(n).choices(sentences, k=TEXT_CHARS // 180)) for n in range(200)]
 
 
-TEXTS = _texts()
-
-
 def article(source_id: int, version: int) -> Extraction:
     """The source's text at `version`: a corpus article, with a line of its own that each edit changes."""
-    text = TEXTS[source_id % len(TEXTS)]
+    texts = _texts()
+    text = texts[source_id % len(texts)]
     return Extraction(f"Report {source_id}, version {version}.\n{text}", title=f"Report {source_id}", published="2025-12-20")
 
 
@@ -198,15 +197,26 @@ def _size(database: Path) -> int:
     return database.stat().st_size
 
 
-def timed(argv: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, float]:
+# Linux counts a child's peak RSS from before its exec, when it is still a copy of this
+# (large) process: each command is started from a small Python process that reports it.
+_MEASURE = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(child.pid, 0)
+sys.stderr.write(child.stderr.read().decode()[-2000:])
+print(usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def timed(argv: list[str]) -> tuple[float, float]:
     """Run argv as a process of its own: (seconds, its peak RSS in MB)."""
     started = time.monotonic()
-    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True)
     seconds = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {process.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {done.stderr}")
+    return seconds, int(done.stdout) / 1024
 
 
 def table_sizes(database: Path) -> dict[str, int]:
