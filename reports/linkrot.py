@@ -16,6 +16,7 @@ from citewatch.storage.reporting import (
     IncidentSummary,
     citation_rows,
     drifting_versions,
+    holding_share,
     incident_rows,
     incident_summaries,
     source_state_counts,
@@ -39,14 +40,8 @@ class IncidentReport:
         return Counter(c.state for c in self.citations)
 
     @property
-    def broken(self) -> int:
-        return sum(1 for c in self.citations if c.state.broken)
-
-    @property
     def health(self) -> float:
-        """The share of citations that still hold (ok or moved)."""
-        holding = sum(1 for c in self.citations if c.state.holds)
-        return holding / len(self.citations) if self.citations else 1.0
+        return holding_share(self.counts())
 
     @property
     def dead_citations(self) -> list[CitationRow]:

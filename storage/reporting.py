@@ -51,9 +51,13 @@ class IncidentSummary:
 
     @property
     def health(self) -> float:
-        """The share of citations that still hold (ok or moved)."""
-        holding = sum(count for state, count in self.states.items() if State(state).holds)
-        return holding / self.citations if self.citations else 1.0
+        return holding_share(self.states)
+
+
+def holding_share(states: Counter[str]) -> float:
+    """The share of citations (counted by state) that still hold (ok or moved); 1 if none."""
+    total = sum(states.values())
+    return sum(count for state, count in states.items() if State(state).holds) / total if total else 1.0
 
 
 @dataclass
