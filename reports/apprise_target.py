@@ -100,8 +100,8 @@ class AppriseTarget:
         tokens = _TOKENS.split(plugin.url()) + _TOKENS.split(self.url() or "")
         secrets = {token for token in tokens if len(token) >= 3 and token not in public}
         for name, value in parse_qsl(urlsplit(self.url() or "").query, keep_blank_values=True):
-            if _SECRET_NAMES.search(name):
-                secrets |= {token for token in _TOKENS.split(value) if len(token) >= 3} | ({value} if value else set())
+            if _SECRET_NAMES.search(name) and len(value) >= 8:  # a token, not a mode such as auth=basic
+                secrets |= {token for token in _TOKENS.split(value) if len(token) >= 3} | {value}
         return secrets
 
 

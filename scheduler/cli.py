@@ -454,7 +454,7 @@ def serve(cw: Citewatch, host: str | None, port: int | None) -> None:
 
     def ready(url: str) -> None:
         click.echo(f"Serving the citewatch database read-only at {url}citewatch (Ctrl-C stops).")
-        if not host_is_loopback(url):
+        if not _host_is_loopback(url):
             click.echo("warning: this address is reachable from the network, and Datasette asks no password", err=True)
 
     cw.serve(host, port, on_ready=ready)
@@ -550,7 +550,7 @@ def _console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 160)
 
 
-def host_is_loopback(url: str) -> bool:
+def _host_is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -143,6 +143,11 @@ def test_a_url_with_a_secret_in_the_config_file_is_refused(tmp_path, url):
     assert "hunter2" not in result.output and "TIiajkdnlazkcOXrIdevi7FQ" not in result.output
 
 
+def test_a_url_whose_parameters_only_name_a_mode_is_no_secret(tmp_path):
+    config = write_config(tmp_path, notify(["ntfys://ntfy.example.org/rot?auth=basic&priority=high"]))
+    assert run_cli(config, "status").exit_code == 0
+
+
 def test_bad_notify_tables_are_refused_with_the_key_named(tmp_path):
     cases = {
         notify(): "notify[0]: urls or url_env must name where to send the digest",
