@@ -29,9 +29,9 @@ _configured: tuple[int, bool] | None = None
 class _ByOrigin(logging.Filter):
     """Lets a record through at its origin's level: citewatch's own, or a library's."""
 
-    def __init__(self, verbosity: int) -> None:
+    def __init__(self, verbosity: int, progress: bool) -> None:
         super().__init__()
-        self.own = _OWN_LEVELS[verbosity]
+        self.own = min(_OWN_LEVELS[verbosity], logging.INFO) if progress else _OWN_LEVELS[verbosity]
         self.library = _LIBRARY_LEVELS[verbosity]
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -76,9 +76,7 @@ def configure(verbosity: int, progress: bool = False) -> None:
             root.removeHandler(handler)
     handler = _Stderr()
     handler.setFormatter(logging.Formatter(FORMAT) if progress else _AsTheCommandSays(FORMAT))
-    origin = _ByOrigin(verbosity)
-    if progress:
-        origin.own = min(origin.own, logging.INFO)
+    origin = _ByOrigin(verbosity, progress)
     handler.addFilter(origin)
     root.addHandler(handler)
     # Records below both thresholds are never made (Scrapy logs every request at DEBUG).

@@ -270,6 +270,7 @@ class Liveness:
 @dataclass(frozen=True)
 class Transition:
     liveness: Liveness
+    previous: Liveness  # as the source stood before the check
     event: str | None = None  # dead | revived | blocked | moved, only when the state changes
 
 

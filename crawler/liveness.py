@@ -51,25 +51,25 @@ def advance(previous: Liveness, verdict: Verdict, at: datetime, dead: DeadSettin
         event = "revived" if previous.state == State.DEAD else None
         if state == State.MOVED and previous.state != State.MOVED:
             event = "moved"
-        return Transition(Liveness(state), event)
+        return Transition(Liveness(state), previous, event)
     if verdict.outcome == "interstitial":
         seen = previous.interstitials + 1
         if previous.state.holds and seen < INTERSTITIALS_PERSIST:
             # A consent page or a metered paywall on some fetches: the article is still
             # there for readers, so the source stays as it was, and nobody is told.
-            return Transition(replace(previous, interstitials=seen))
+            return Transition(replace(previous, interstitials=seen), previous)
         event = "blocked" if previous.state != State.BLOCKED else None
-        return Transition(replace(previous, state=State.BLOCKED, reason=verdict.reason, interstitials=seen), event)
+        return Transition(replace(previous, state=State.BLOCKED, reason=verdict.reason, interstitials=seen), previous, event)
     if verdict.outcome == "blocked":
         event = "blocked" if previous.state != State.BLOCKED and verdict.reason != "rate_limited" else None
-        return Transition(replace(previous, state=State.BLOCKED, reason=verdict.reason, interstitials=0), event)
+        return Transition(replace(previous, state=State.BLOCKED, reason=verdict.reason, interstitials=0), previous, event)
     count = previous.failure_count + 1
     first = previous.first_failure_at if previous.failure_count and previous.first_failure_at else at
     if previous.state == State.DEAD or (count >= dead.failures and at - first >= timedelta(days=dead.min_days)):
         event = "dead" if previous.state != State.DEAD else None
-        return Transition(Liveness(State.DEAD, verdict.reason, count, first), event)
+        return Transition(Liveness(State.DEAD, verdict.reason, count, first), previous, event)
     if count == 1 and verdict.reason == "http_5xx" and previous.state.holds:
         # One server error is usually a hiccup: the source stays as it was until the next
         # check says otherwise, but the failure counts if it persists.
-        return Transition(Liveness(previous.state, verdict.reason, count, first))
-    return Transition(Liveness(State.FAILING, verdict.reason, count, first))
+        return Transition(Liveness(previous.state, verdict.reason, count, first), previous)
+    return Transition(Liveness(State.FAILING, verdict.reason, count, first), previous)

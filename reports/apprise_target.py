@@ -7,6 +7,7 @@ anything shown or stored."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -23,83 +24,75 @@ _SECRET_NAMES = re.compile(r"pass|secret|token|key|auth|sig|cred|session|cookie"
 
 
 class AppriseTarget:
+    """Read once: its URL (for a variable, as set when the target is made) and Apprise's
+    plugin for it."""
+
     def __init__(self, ref: str) -> None:
         self.ref = ref  # stored in the outbox: a URL without secrets, or "$VARIABLE"
+        self.variable = ref[1:] if ref.startswith("$") else None
+        self.url = ref if self.variable is None else (os.environ.get(self.variable) or "").strip() or None
 
-    @property
-    def variable(self) -> str | None:
-        return self.ref[1:] if self.ref.startswith("$") else None
-
-    def url(self) -> str | None:
-        """The URL to send to; None if the variable is not set."""
-        if self.variable is None:
-            return self.ref
-        return (os.environ.get(self.variable) or "").strip() or None
-
-    def plugin(self, timeout: float | None = None) -> Any:
-        """Apprise's plugin for the URL (None if the URL is missing or not one Apprise knows),
-        with `timeout` seconds to connect and to read unless the URL sets its own."""
+    @functools.cached_property
+    def plugin(self) -> Any:
+        """Apprise's plugin for the URL; None if the URL is missing or not one Apprise knows."""
         import apprise
 
-        url = self.url()
-        plugin = apprise.Apprise.instantiate(url) if url else None
-        if plugin and timeout is not None:
-            if "cto=" not in url:
-                plugin.socket_connect_timeout = timeout
-            if "rto=" not in url:
-                plugin.socket_read_timeout = timeout
-        return plugin or None
+        return (apprise.Apprise.instantiate(self.url) if self.url else None) or None
+
+    def with_timeout(self, timeout: float) -> Any:
+        """The plugin, with `timeout` seconds to connect and to read unless the URL sets its own."""
+        if self.plugin is not None:
+            if "cto=" not in self.url:
+                self.plugin.socket_connect_timeout = timeout
+            if "rto=" not in self.url:
+                self.plugin.socket_read_timeout = timeout
+        return self.plugin
 
     def unusable(self) -> tuple[str, str]:
-        """Why `plugin()` gave None, and what to do."""
-        if self.url() is None:
+        """Why `plugin` is None, and what to do."""
+        if self.url is None:
             return f"the environment variable {self.variable} is not set", "Set it to the Apprise URL"
         return "not a URL Apprise knows", "See https://github.com/caronc/apprise/wiki for each service's form"
 
-    def has_secret(self) -> bool:
-        return bool(self._secrets())
-
     def shown(self) -> str:
         """The target as it may be shown: its URL with the secrets masked, after the variable."""
-        plugin = self.plugin()
-        masked = plugin.url(privacy=True).split("?")[0] if plugin else None
+        masked = self.plugin.url(privacy=True).split("?")[0] if self.plugin else None
         if self.variable is None:
             return masked or self.redact(self.ref)
         return f"${self.variable}" + (f" ({masked})" if masked else "")
 
     def redact(self, text: str) -> str:
         """`text` (an error message, say) with every secret part of the URL masked."""
-        for secret in sorted(self._secrets(), key=len, reverse=True):
+        for secret in sorted(self.secrets, key=len, reverse=True):
             text = text.replace(secret, "****")
         return text
 
     def room(self) -> int:
         """How many characters a message to this target may have: the service's own limit
         (less the title, for services that put it in the body), and at most CHAT_LIMIT."""
-        plugin = self.plugin()
-        if plugin is None:
+        if self.plugin is None:
             return CHAT_LIMIT
-        return min(plugin.body_maxlen - (0 if plugin.title_maxlen else 250), CHAT_LIMIT)
+        return min(self.plugin.body_maxlen - (0 if self.plugin.title_maxlen else 250), CHAT_LIMIT)
 
     def address(self) -> tuple[str, int] | None:
         """The host and port the plugin talks to, where it says (most web services do not)."""
-        plugin = self.plugin()
-        host = getattr(plugin, "host", None)
+        host = getattr(self.plugin, "host", None)
         if not host or "." not in host and host != "localhost":
             return None
-        port = getattr(plugin, "port", None)
-        return host, port if isinstance(port, int) else (443 if getattr(plugin, "secure", False) else 80)
+        port = getattr(self.plugin, "port", None)
+        return host, port if isinstance(port, int) else (443 if getattr(self.plugin, "secure", False) else 80)
 
-    def _secrets(self) -> set[str]:
+    @functools.cached_property
+    def secrets(self) -> set[str]:
         """The parts of the URL (as given, and as Apprise writes it) that its private form
-        leaves out, of three characters or more."""
-        plugin = self.plugin()
-        if plugin is None:
+        leaves out, of three characters or more, and the values of query keys named like
+        secrets."""
+        if self.plugin is None:
             return set()
-        public = set(_TOKENS.split(plugin.url(privacy=True)))
-        tokens = _TOKENS.split(plugin.url()) + _TOKENS.split(self.url() or "")
+        public = set(_TOKENS.split(self.plugin.url(privacy=True)))
+        tokens = _TOKENS.split(self.plugin.url()) + _TOKENS.split(self.url or "")
         secrets = {token for token in tokens if len(token) >= 3 and token not in public}
-        for name, value in parse_qsl(urlsplit(self.url() or "").query, keep_blank_values=True):
+        for name, value in parse_qsl(urlsplit(self.url or "").query, keep_blank_values=True):
             if _SECRET_NAMES.search(name) and len(value) >= 8:  # a token, not a mode such as auth=basic
                 secrets |= {token for token in _TOKENS.split(value) if len(token) >= 3} | {value}
         return secrets

@@ -12,17 +12,12 @@ from email.utils import formatdate, make_msgid
 from citewatch.config import EmailSettings
 
 from .digest import Digest
-from .templating import environment
-
-
-def header_value(text: str) -> str:
-    """One line, whatever came from the web: no CR/LF, so no injected headers."""
-    return " ".join(text.split())
+from .templating import environment, one_line
 
 
 def render_message(digest: Digest, settings: EmailSettings, recipients: tuple[str, ...]) -> EmailMessage:
     """A multipart/alternative message with a fresh Message-ID."""
-    subject = header_value(digest.subject())
+    subject = one_line(digest.subject())  # no CR/LF from the web, so no injected headers
     context = {"digest": digest, "subject_line": subject, "limit": settings.diff_lines}
     message = EmailMessage()
     message["Subject"] = subject

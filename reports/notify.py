@@ -153,9 +153,9 @@ class AppriseNotifier(Notifier):
         self.report_url = settings.schedule.report_url
         for index, url in enumerate(self.config.urls):
             target = AppriseTarget(url)
-            if target.plugin() is None:
+            if target.plugin is None:
                 raise BadInput(f"notify ({self.channel}): urls[{index}] is not a URL Apprise knows: {target.shown()}")
-            if target.has_secret():
+            if target.secrets:
                 raise BadInput(f"notify ({self.channel}): urls[{index}] holds a secret ({target.shown()}): put the URL "
                                "in an environment variable and name the variable in url_env")
 
@@ -177,7 +177,7 @@ class AppriseNotifier(Notifier):
         import apprise
 
         target = AppriseTarget(message.recipients[0])
-        plugin = target.plugin(self.config.timeout)
+        plugin = target.with_timeout(self.config.timeout)
         if plugin is None:
             raise DeliveryFailed(f"{target.shown()}: {': '.join(target.unusable())}")
         content = json.loads(message.payload)
@@ -193,7 +193,7 @@ class AppriseNotifier(Notifier):
         problems = []
         for target in self.targets():
             subject = f"notifier {self.channel}, {target.shown()}"
-            if target.plugin() is None:
+            if target.plugin is None:
                 problems.append(Problem(subject, *target.unusable()))
             elif (address := target.address()) is not None and (error := reachable(*address, self.config.timeout)):
                 problems.append(Problem(subject, f"cannot reach {address[0]}:{address[1]} ({error})",

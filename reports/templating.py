@@ -46,7 +46,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 def markdown_text(value: str | None) -> str:
     """Text from the web as inert Markdown: one line, every markup character escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join((value or "").split()))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(value))
 
 
 def markdown_url(value: str) -> str:

@@ -9,6 +9,7 @@ message names the file, record, key or URL).
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import logging
 import sys
@@ -238,17 +239,12 @@ def status(cw: Citewatch, as_json: bool, incident: str | None, state: str | None
 def _stream_json_list(items: Iterable[dict[str, Any]], chunk: int = 1000) -> None:
     """A JSON list written as it comes, one object a line: a million sources stream
     through in constant memory, and every line is one source for grep and jq."""
-    lines: list[str] = []
-    opened = False
-    for item in items:
-        lines.append(json.dumps(item, ensure_ascii=False))
-        if len(lines) == chunk:
-            click.echo(("[\n" if not opened else ",\n") + ",\n".join(lines), nl=False)
-            lines, opened = [], True
-    if lines:
-        click.echo(("[\n" if not opened else ",\n") + ",\n".join(lines), nl=False)
-        opened = True
-    click.echo("\n]" if opened else "[]")
+    lines = (json.dumps(item, ensure_ascii=False) for item in items)
+    opening = "[\n"
+    for batch in iter(lambda: list(itertools.islice(lines, chunk)), []):
+        click.echo(opening + ",\n".join(batch), nl=False)
+        opening = ",\n"
+    click.echo("[]" if opening == "[\n" else "\n]")
 
 
 _DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}

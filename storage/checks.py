@@ -95,9 +95,9 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
     result, transition = outcome.result, outcome.transition
     source_id = result.source.id
     with db.atomic():
-        before, reason_before = db.execute("SELECT state, reason FROM sources WHERE id = ?", [source_id]).fetchone()
-        if before != transition.liveness.state:
-            count_state_change(db, None if before == State.NEW else before, transition.liveness.state, result.fetched_at)
+        was, now = transition.previous, transition.liveness
+        if was.state != now.state:
+            count_state_change(db, None if was.state == State.NEW else was.state, now.state, result.fetched_at)
         location = outcome.warc[0] if outcome.warc else None
         row = _check_row(result, location) | {"state": transition.liveness.state}
         if _quiet(outcome):
@@ -152,7 +152,7 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
         if result.verdict is not None and result.verdict.is_good:
             _pin_cited_versions(db, source_id, result.fetched_at)
         update = _source_update(result, transition.liveness, outcome.next_check_at)
-        if (before, reason_before) != (transition.liveness.state, transition.liveness.reason):
+        if (was.state, was.reason) != (now.state, now.reason):
             update["standing_since"] = result.fetched_at
         if outcome.warc is not None:
             update["archived_hash"] = outcome.warc[1]

@@ -3,8 +3,12 @@
 import json
 from pathlib import Path
 
+import pytest
+from click.testing import Result
 from helpers import ARTICLE, run_cli
 from webserver import Page, Web
+
+from citewatch.reports import alerts
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)> Evil\r\nBcc: victim@example.org"
 
@@ -37,3 +41,21 @@ def make_events(config: Path, tmp_path: Path, web: Web) -> None:
     web.pages["/demining"] = Page(ARTICLE.replace("Friday", "Thursday").replace("125 countries", "120 countries"))
     web.pages["/statement"] = Page("<h1>Gone</h1>", status=404)
     run_cli(config, "check", "--all")
+
+
+class SimulatedCrash(BaseException):
+    """The process dying: nothing in citewatch catches it."""
+
+
+def alert_after_a_crash_once_delivered(config: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """`alert` killed right after the receiver took the message, before it was marked
+    sent; then the `alert` that follows, whose result this is."""
+
+    def crash(*args: object) -> None:
+        raise SimulatedCrash("killed right after the receiver took the message")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(alerts, "mark_sent", crash)
+        with pytest.raises(SimulatedCrash):
+            run_cli(config, "alert")
+    return run_cli(config, "alert")

@@ -7,16 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from digest_events import make_events
+from digest_events import SimulatedCrash, alert_after_a_crash_once_delivered, make_events
 from helpers import run_cli
 from lxml import html as lxml_html
 from webserver import Page
-
-from citewatch.reports import alerts
-
-
-class SimulatedCrash(BaseException):
-    """The process dying: nothing in citewatch catches it."""
 
 
 def write_config(tmp_path, port, routes=""):
@@ -109,15 +103,7 @@ def test_a_refused_message_is_sent_by_the_next_run(tmp_path, events, smtp):
 def test_a_crash_between_sending_and_marking_does_not_send_twice(tmp_path, events, smtp, monkeypatch):
     config = write_config(tmp_path, smtp.port)
     make_events(config, tmp_path, events)
-
-    def crash(*args):
-        raise SimulatedCrash("killed right after the server accepted the message")
-
-    monkeypatch.setattr(alerts, "mark_sent", crash)
-    with pytest.raises(SimulatedCrash):
-        run_cli(config, "alert")
-    monkeypatch.undo()
-    after = run_cli(config, "alert")
+    after = alert_after_a_crash_once_delivered(config, monkeypatch)
     assert after.exit_code == 0 and "not sent again" in after.output and "3 events alerted" in after.output
     assert len(smtp.inbox.envelopes) == 1
 

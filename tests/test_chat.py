@@ -4,11 +4,10 @@
 from datetime import timedelta
 
 import pytest
-from digest_events import make_events
+from digest_events import alert_after_a_crash_once_delivered, make_events
 from helpers import ARTICLE, Checker, closed_port, query, run_cli
 from webserver import Page
 
-from citewatch.reports import alerts
 from citewatch.reports.chat import chat_message
 from citewatch.reports.digest import pending_digest
 
@@ -68,22 +67,10 @@ def test_a_failed_delivery_is_told_kept_and_sent_once_by_the_next_run(tmp_path, 
     assert len(chat.accepted) == 1 and chat.accepted[0]["message"] == chat.refused[0]["message"]  # the very same message
 
 
-class SimulatedCrash(BaseException):
-    """The process dying: nothing in citewatch catches it."""
-
-
 def test_a_crash_while_a_message_is_delivered_never_sends_it_twice(tmp_path, events, chat, monkeypatch):
     config = write_config(tmp_path, notify([chat.json_url()]))
     make_events(config, tmp_path, events)
-
-    def crash(*args):
-        raise SimulatedCrash("killed right after the webhook took the message")
-
-    monkeypatch.setattr(alerts, "mark_sent", crash)
-    with pytest.raises(SimulatedCrash):
-        run_cli(config, "alert")
-    monkeypatch.undo()
-    after = run_cli(config, "alert")
+    after = alert_after_a_crash_once_delivered(config, monkeypatch)
     assert after.exit_code == 0 and "not sent again" in after.output and "3 events alerted" in after.output
     assert len(chat.accepted) == 1
 
