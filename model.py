@@ -262,6 +262,7 @@ class Liveness:
     failure_count: int = 0
     first_failure_at: datetime | None = None
     interstitials: int = 0  # consecutive checks that met a page standing in front of the article
+    since: datetime | None = field(default=None, compare=False)  # in this state, for this reason, since
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", State(self.state))  # a stored word becomes a State

@@ -13,7 +13,8 @@ days through the real storage path, and timed at what a maintainer does.
    to a transaction, as the crawl stores them). Fates are fixed per source: 90% stable
    (304 Not Modified), 4% edited now and then, 2% removed (404, then dead), 2% blocked
    (403), 2% flaky (a 503 one check in ten). Article texts are the corpus' (../shared),
-   so that they compress as real text does; synthetic ones of 4,500 characters without it.
+   so that they compress as real text does (the dictionary the database learns never
+   sees the texts it compresses); synthetic ones of 4,500 characters without it.
 3. Times, each command in a process of its own (wall time, peak RSS): the due list,
    `status --json`, `status --state dead --json`, the report (full, then after one more
    day), and one day's digest (`alert --dry-run`). Prints the database's size, its
@@ -51,6 +52,7 @@ from citewatch.crawler.revisit import ContentAge, next_check_at
 from citewatch.model import Change, CheckOutcome, Extraction, FetchResult, SourceToCheck, Verdict
 from citewatch.storage.checks import latest_snapshot, load_liveness, save_check, sources_to_check
 from citewatch.storage.database import open_database
+from citewatch.storage.packing import TRAIN_AFTER
 
 CITEWATCH = str(Path(sys.executable).parent / "citewatch")
 TEXT_CHARS = 4500
@@ -89,9 +91,15 @@ def _texts() -> list[str]:
 
 
 def article(source_id: int, version: int) -> Extraction:
-    """The source's text at `version`: a corpus article, with a line of its own that each edit changes."""
+    """The source's text at `version`: a corpus article, with a line of its own that each edit changes.
+
+    The database learns its compression dictionary from the first TRAIN_AFTER texts it
+    stores (the sources with the lowest ids: they are checked first). Those sources take
+    their texts from one half of the corpus and all the others from the other half, so
+    that the dictionary never saw the articles it compresses, as with a real tracker."""
     texts = _texts()
-    text = texts[source_id % len(texts)]
+    half = texts[::2] if source_id <= TRAIN_AFTER else texts[1::2]
+    text = half[source_id % len(half)]
     return Extraction(f"Report {source_id}, version {version}.\n{text}", title=f"Report {source_id}", published="2025-12-20")
 
 
@@ -245,6 +253,10 @@ def main() -> None:
     if args.due:
         return measure_due(*args.due)
     if args.keep is not None:
+        if (args.keep / "data").exists():
+            # Sources checked before would answer 304 from the first simulated day, and
+            # the schedule would never learn their age: the figures would be wrong.
+            raise SystemExit(f"{args.keep} holds the data of an earlier run: give an empty or new folder")
         args.keep.mkdir(parents=True, exist_ok=True)
         return run(args.keep, args.sources, args.days)
     with tempfile.TemporaryDirectory(prefix="citewatch-scale-") as folder:

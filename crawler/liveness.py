@@ -46,6 +46,13 @@ def is_permanent_move(result: FetchResult) -> bool:
 
 def advance(previous: Liveness, verdict: Verdict, at: datetime, dead: DeadSettings) -> Transition:
     """The source's liveness after a check at `at` that gave `verdict`."""
+    transition = _advanced(previous, verdict, at, dead)
+    now = transition.liveness
+    since = previous.since if (now.state, now.reason) == (previous.state, previous.reason) else at
+    return replace(transition, liveness=replace(now, since=since))
+
+
+def _advanced(previous: Liveness, verdict: Verdict, at: datetime, dead: DeadSettings) -> Transition:
     if verdict.is_good:
         state = State(verdict.outcome)
         event = "revived" if previous.state == State.DEAD else None

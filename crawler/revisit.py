@@ -2,7 +2,10 @@
 
 - a rate-limited source: after the delay the site asked for;
 - a failing one: on the rhythm that lets `dead.failures` checks span `dead.min_days`;
-- a dead one: weekly, to notice a revival; a blocked one: daily;
+- a dead one: weekly, to notice a revival;
+- a blocked one: daily at first, then less and less often the longer the site keeps
+  refusing (a third of the time it has been blocked), up to weekly: a site that refuses
+  us is not asked every day for months;
 - a healthy one: daily while the article is fresh (published in the last
   `schedule.fresh_days`) or just changed, then less and less often the longer its text
   stays the same (a third of the time it has been unchanged), up to `schedule.max_interval`.
@@ -23,6 +26,7 @@ from citewatch.model import Liveness, State, Verdict
 
 DEAD_INTERVAL = timedelta(days=7)
 BLOCKED_INTERVAL = timedelta(days=1)
+LONGEST_BLOCKED_INTERVAL = timedelta(days=7)
 MIN_FAILING_INTERVAL = timedelta(hours=1)
 RATE_LIMITED_INTERVAL = timedelta(hours=1)  # a 429 that names no delay
 RETRY_AFTER_BOUNDS = (timedelta(minutes=1), timedelta(days=2))
@@ -66,7 +70,8 @@ def _interval(
     if liveness.state == State.DEAD:
         return DEAD_INTERVAL, False
     if liveness.state == State.BLOCKED:
-        return BLOCKED_INTERVAL, False
+        blocked_for = at - liveness.since if liveness.since is not None else timedelta(0)
+        return min(max(blocked_for / 3, BLOCKED_INTERVAL), LONGEST_BLOCKED_INTERVAL), False
     return _healthy_interval(at, settings, age), False
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from citewatch.storage.browse import browse_metadata
-from citewatch.storage.database import unpacked
+from citewatch.storage.packing import read_only_packer
 
 from .templating import diff_lines
 
@@ -39,9 +39,10 @@ class DatasettePlugin:
     a snapshot's text (stored compressed) as text."""
 
     @staticmethod
-    def render_cell(value: object, column: str, table: str | None) -> Markup | None:
+    def render_cell(value: object, column: str, table: str | None, database: str, datasette) -> Markup | None:  # type: ignore[no-untyped-def]
         if table == "snapshots" and column == "text" and isinstance(value, bytes):  # stored compressed
-            return Markup('<div class="citewatch-text">{}</div>').format(unpacked(value)[:2000])
+            text = read_only_packer(datasette.get_database(database).path).unpack(value)
+            return Markup('<div class="citewatch-text">{}</div>').format(text[:2000])
         if column != "diff" or not isinstance(value, str):
             return None
         lines = [Markup('<span class="{}">{}</span>').format(line.kind, line.text) for line in diff_lines(value, 400)]

@@ -75,7 +75,8 @@ TABLES: dict[str, dict[str, Any]] = {
     "citations": {"description": "Which incident cites which source, in which role, and the version it cited.",
                   "facets": ["role"]},
     "checks": {"description": "One row per fetch of a source, whatever its outcome; a run of fetches that found "
-                          "the source unchanged is one row, with how many (repeats) and the last one's time.",
+                          "the source unchanged is one row, with how many (repeats) and the last one's time. "
+                          "final_url is empty when the answer came from the address fetched.",
                "facets": ["outcome"],
                "sort_desc": "checked_at"},
     "snapshots": {"description": "Extracted text and metadata, stored when it differs from the version before."},

@@ -22,8 +22,9 @@ from citewatch.model import (
 )
 from citewatch.times import from_iso, to_iso
 
-from .database import QUIET_OUTCOMES, cited, count_state_change, packed, unpacked
+from .database import QUIET_OUTCOMES, cited, count_state_change
 from .evidence import record_version
+from .packing import text_packer
 from .wayback_queue import enqueue
 
 
@@ -50,10 +51,12 @@ def archived_ends(db: Database) -> dict[str, int]:
 
 
 def load_liveness(db: Database, source_id: int) -> Liveness:
-    state, reason, count, first, interstitials = db.execute(
-        "SELECT state, reason, failure_count, first_failure_at, interstitials FROM sources WHERE id = ?", [source_id]
+    state, reason, count, first, interstitials, since = db.execute(
+        "SELECT state, reason, failure_count, first_failure_at, interstitials, standing_since FROM sources WHERE id = ?",
+        [source_id],
     ).fetchone()
-    return Liveness(State(state), reason, count, from_iso(first) if first else None, interstitials)
+    return Liveness(State(state), reason, count, from_iso(first) if first else None, interstitials,
+                    from_iso(since) if since else None)
 
 
 def snapshot_age(db: Database, source_id: int) -> tuple[str, str | None] | None:
@@ -68,21 +71,21 @@ SNAPSHOT_COLUMNS = "id, taken_at, text_hash, text, title, author, published, hea
 
 
 def latest_snapshot(db: Database, source_id: int) -> StoredSnapshot | None:
-    return stored_snapshot(db.execute(
+    return stored_snapshot(db, db.execute(
         f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE source_id = ? ORDER BY taken_at DESC, id DESC LIMIT 1",
         [source_id],
     ).fetchone())
 
 
 def snapshot_by_id(db: Database, snapshot_id: int) -> StoredSnapshot | None:
-    return stored_snapshot(db.execute(f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE id = ?", [snapshot_id]).fetchone())
+    return stored_snapshot(db, db.execute(f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE id = ?", [snapshot_id]).fetchone())
 
 
-def stored_snapshot(row: tuple | None) -> StoredSnapshot | None:
+def stored_snapshot(db: Database, row: tuple | None) -> StoredSnapshot | None:
     """A snapshot row, selected as SNAPSHOT_COLUMNS, as the record the crawler compares."""
     if row is None:
         return None
-    return StoredSnapshot(row[0], row[1], row[2], Extraction(unpacked(row[3]), *row[4:7], json.loads(row[7] or "{}")))
+    return StoredSnapshot(row[0], row[1], row[2], Extraction(text_packer(db).unpack(row[3]), *row[4:7], json.loads(row[7] or "{}")))
 
 
 def volatile_signatures(db: Database, source_id: int) -> set[str]:
@@ -122,7 +125,7 @@ def save_check(db: Database, outcome: CheckOutcome) -> int:
                         "title": extraction.title,
                         "author": extraction.author,
                         "published": extraction.published,
-                        "text": packed(extraction.text),
+                        "text": text_packer(db).pack(extraction.text),
                         "text_hash": text_hash,
                         "headlines": json.dumps(extraction.headlines),
                     }
@@ -222,10 +225,9 @@ def _check_row(result: FetchResult, warc: WarcLocation | None) -> dict[str, Any]
         "warc_length": warc.length if warc else None,
         "source_id": result.source.id,
         "checked_at": result.fetched_at,
-        "url": result.source.url,
         "outcome": check_outcome(result),
         "http_status": result.http_status,
-        "final_url": result.final_url,
+        "final_url": result.final_url if result.final_url != result.source.url else None,  # only when redirected
         "redirects": json.dumps(result.redirects) if result.redirects else None,
         "error": result.error,
         "reason": result.verdict.reason if result.verdict is not None else None,

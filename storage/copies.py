@@ -25,7 +25,7 @@ def copies_to_judge(db: Database) -> list[tuple[int, str, str]]:
 
 def local_version(db: Database, source_id: int, at: str) -> StoredSnapshot | None:
     """The version citewatch archived that was current at `at`, or its first one if `at` is older."""
-    return stored_snapshot(db.execute(
+    return stored_snapshot(db, db.execute(
         f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE source_id = ? "
         "ORDER BY taken_at <= ? DESC, CASE WHEN taken_at <= ? THEN taken_at END DESC, taken_at, id LIMIT 1",
         [source_id, at, at],

@@ -7,6 +7,7 @@ Tables:
 - checks: one row per fetch of a source, whatever its outcome, except that a run of
   fetches that found the source unchanged is one row (`repeats`, `last_checked_at`);
 - snapshots: extracted text and metadata, stored only when it differs from the last one;
+- text_dictionaries: what snapshot text is compressed with (see packing.py);
 - events: what happened to a source (changed, dead, revived, ...), for alerts and reports;
 - volatile_signatures: lines of a source's article text that are noise, not edits;
 - wayback_queue, wayback_state: Save Page Now submissions and the queue's pacing;
@@ -441,10 +442,47 @@ def count_state_change(db: Database, before: str | None, after: str, at: str) ->
 
 
 @MIGRATIONS()
+def m022_snapshot_text_packed(db: Database) -> None:
+    """Snapshot text is stored zlib-compressed (a third of its size for real articles):
+    the text already stored is packed in place, a thousand rows at a time."""
+    while True:
+        rows = db.execute("SELECT id, text FROM snapshots WHERE typeof(text) = 'text' LIMIT 1000").fetchall()
+        if not rows:
+            return
+        db.conn.executemany("UPDATE snapshots SET text = ? WHERE id = ?",
+                            [(zlib.compress(text.encode(), 6), row_id) for row_id, text in rows])
+
+
+@MIGRATIONS()
 def m023_no_index_of_checks_by_time(db: Database) -> None:
     """Nothing reads the checks by time alone any more (the report's chart comes from the
     counts kept by day): the index cost every check row its bytes."""
     db.execute("DROP INDEX IF EXISTS idx_checks_checked_at")
+
+
+@MIGRATIONS()
+def m024_text_dictionaries(db: Database) -> None:
+    """Dictionaries that snapshot text is compressed with, learnt from the database's own
+    texts (storage/packing.py)."""
+    db["text_dictionaries"].create({"id": int, "trained_at": str, "samples": int, "data": bytes}, pk="id",
+                                   not_null={"trained_at", "data"})
+
+
+@MIGRATIONS()
+def m025_checks_without_repeated_addresses(db: Database) -> None:
+    """A check row no longer repeats its source's address: the URL fetched is always the
+    source's, and the final URL is kept only when the answer came from elsewhere."""
+    db.execute("UPDATE checks SET final_url = NULL "
+               "WHERE final_url = (SELECT cited_url FROM sources WHERE sources.id = checks.source_id)")
+    db.execute("ALTER TABLE checks DROP COLUMN url")
+
+
+@MIGRATIONS()
+def m026_checks_indexed_by_source_alone(db: Database) -> None:
+    """A source has few check rows now that runs are folded: finding its latest one sorts
+    a handful of rows, and the index no longer holds every check's time."""
+    db.execute("DROP INDEX IF EXISTS idx_checks_source_id_checked_at")
+    db["checks"].create_index(["source_id"], if_not_exists=True)
 
 
 def fold_quiet_checks(db: Database) -> int:
@@ -475,27 +513,6 @@ def fold_quiet_checks(db: Database) -> int:
     return len(folded)
 
 
-
-
-@MIGRATIONS()
-def m022_snapshot_text_packed(db: Database) -> None:
-    """Snapshot text is stored zlib-compressed (a third of its size for real articles):
-    the text already stored is packed in place, a thousand rows at a time."""
-    while True:
-        rows = db.execute("SELECT id, text FROM snapshots WHERE typeof(text) = 'text' LIMIT 1000").fetchall()
-        if not rows:
-            return
-        db.conn.executemany("UPDATE snapshots SET text = ? WHERE id = ?", [(packed(text), row_id) for row_id, text in rows])
-
-
-def packed(text: str) -> bytes:
-    """Article text as it is stored: UTF-8, zlib-compressed."""
-    return zlib.compress(text.encode(), 6)
-
-
-def unpacked(value: str | bytes) -> str:
-    """Stored article text as text (rows written before m022 and packed since read alike)."""
-    return zlib.decompress(value).decode() if isinstance(value, bytes) else value
 
 
 def host_of(url: str) -> str:

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from citewatch.model import WarcLocation
 from citewatch.urls import normalize_url
 
-from .database import unpacked
+from .packing import text_packer
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,10 @@ def source_history(db: Database, source_id: int) -> list[HistoryEntry]:
     ):
         events.setdefault(check_id, []).append(f"{kind}: {summary}" if summary else kind)
     rows = db.execute(
-        "SELECT id, checked_at, outcome, http_status, error, final_url, reason, repeats, last_checked_at FROM checks "
-        "WHERE source_id = ? ORDER BY checked_at, id",
+        "SELECT checks.id, checked_at, outcome, checks.http_status, error, "
+        "CASE WHEN checks.http_status IS NOT NULL THEN COALESCE(checks.final_url, sources.cited_url) END, "
+        "checks.reason, repeats, last_checked_at FROM checks JOIN sources ON sources.id = checks.source_id "
+        "WHERE source_id = ? ORDER BY checked_at, checks.id",
         [source_id],
     )
     return [HistoryEntry(*row[1:7], events.get(row[0], []), *row[7:]) for row in rows]
@@ -81,7 +83,7 @@ def snapshot_at(db: Database, source_id: int, at: str | None = None) -> Snapshot
         "ORDER BY taken_at DESC, id DESC LIMIT 1",
         [source_id, at or "9999"],
     ).fetchone()
-    return SnapshotRecord(row[0], row[1], unpacked(row[2])) if row else None
+    return SnapshotRecord(row[0], row[1], text_packer(db).unpack(row[2])) if row else None
 
 
 def archived_at(db: Database, source_id: int, at: str | None = None) -> WarcLocation | None:

@@ -12,7 +12,8 @@ from citewatch.config import Settings, load_settings
 from citewatch.crawler import pipelines
 from citewatch.crawler.runner import run_check
 from citewatch.storage.checks import sources_to_check
-from citewatch.storage.database import open_database, unpacked
+from citewatch.storage.database import open_database
+from citewatch.storage.packing import text_packer
 from citewatch.times import utc_now
 
 
@@ -276,7 +277,7 @@ def test_extraction_in_the_worker_pool_gives_the_same_text(config_file, tmp_path
     from citewatch.crawler.extract import ExtractionPool
 
     assert ExtractionPool._executor is not None  # the pool did the extraction
-    texts = {row["cited_url"]: unpacked(row["text"]) for row in db.query(
+    texts = {row["cited_url"]: text_packer(db).unpack(row["text"]) for row in db.query(
         "SELECT sources.cited_url, snapshots.text FROM snapshots JOIN sources ON sources.id = snapshots.source_id")}
     db.close()
     assert texts[web.url("/b")] == texts[web.url("/a")].replace("Friday", "Monday")

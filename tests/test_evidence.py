@@ -123,7 +123,8 @@ def test_one_changed_byte_in_the_archive_fails_verification(config_file, tmp_pat
     urls = archived(config_file, tmp_path, web, "/a", "/b")
     assert run_cli(config_file, "stamp").exit_code == 0
     (path,) = warc_files(config_file)
-    (damaged,) = query(config_file, "SELECT warc_offset, warc_length, url FROM checks WHERE id = 2")
+    (damaged,) = query(config_file, "SELECT warc_offset, warc_length, cited_url AS url FROM checks "
+                                   "JOIN sources ON sources.id = checks.source_id WHERE checks.id = 2")
     offset, length, damaged = damaged["warc_offset"], damaged["warc_length"], damaged["url"]
     intact = next(url for url in urls if url != damaged)
     flip_byte(path, offset + length // 2)

@@ -107,3 +107,25 @@ def test_snapshot_text_is_stored_packed_and_old_rows_are_packed_in_place(config_
     assert query(config_file, "SELECT typeof(text) AS kind FROM snapshots") == [{"kind": "blob"}]
     with checker.citewatch() as cw:
         assert cw.snapshot(web.url("/article")).text == text
+
+
+def test_check_rows_no_longer_repeat_the_source_address_and_old_ones_are_migrated(tmp_path):
+    from sqlite_utils import Database
+
+    from citewatch.storage.database import MIGRATIONS
+    from citewatch.storage.history import source_history
+
+    path = tmp_path / "citewatch.db"
+    old = Database(path)
+    MIGRATIONS.apply(old, stop_before="m025_checks_without_repeated_addresses")
+    cited, moved = "https://news.example.org/a", "https://news.example.org/b"
+    old["sources"].insert({"id": 1, "url": cited, "cited_url": cited, "created_at": "2026-01-01T00:00:00+00:00"})
+    for day, status, final in ((1, 200, cited), (2, 301, moved), (3, None, None)):
+        old["checks"].insert({"source_id": 1, "checked_at": f"2026-01-0{day}T00:00:00+00:00", "url": cited,
+                              "outcome": "fetched" if status else "error", "http_status": status, "final_url": final})
+    old.close()
+    db = open_database(path)
+    assert "url" not in db["checks"].columns_dict
+    assert [row[0] for row in db.execute("SELECT final_url FROM checks ORDER BY id")] == [None, moved, None]
+    assert [entry.final_url for entry in source_history(db, 1)] == [cited, moved, None]  # as before
+    db.close()

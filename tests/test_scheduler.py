@@ -13,6 +13,7 @@ from helpers import ARTICLE, wait_for, write_record
 from webserver import Page
 
 from citewatch.config import settings_from_dict
+from citewatch.crawler.liveness import advance
 from citewatch.crawler.revisit import ContentAge, next_check_at
 from citewatch.model import Liveness, Verdict
 from citewatch.storage.database import open_database
@@ -188,6 +189,29 @@ def test_failing_dead_blocked_and_rate_limited_rhythms():
     assert due("blocked") == timedelta(days=1)
     assert due("blocked", Verdict("blocked", "rate_limited", retry_after=900)) == timedelta(seconds=900)
     assert due("blocked", Verdict("blocked", "rate_limited")) == timedelta(hours=1)
+
+
+def test_a_site_that_keeps_refusing_is_asked_less_and_less_often_up_to_weekly():
+    def blocked_for(days):
+        since = NOW - timedelta(days=days)
+        return next_check_at(Liveness("blocked", "forbidden", since=since), NOW, SETTINGS, rng=lambda: 0.5) - NOW
+
+    assert [blocked_for(days) for days in (0, 2, 9, 21, 200)] == [timedelta(days=d) for d in (1, 1, 3, 7, 7)]
+    # How long it has been blocked comes from the check: a new block starts the count again.
+    previous = Liveness("blocked", "forbidden", since=NOW - timedelta(days=60))
+    assert advance(previous, Verdict("blocked", "forbidden"), NOW, SETTINGS.dead).liveness.since == previous.since
+    assert advance(previous, Verdict("blocked", "login_required"), NOW, SETTINGS.dead).liveness.since == NOW
+    assert advance(Liveness("ok"), Verdict("blocked", "forbidden"), NOW, SETTINGS.dead).liveness.since == NOW
+
+
+def test_how_long_a_source_has_been_blocked_is_read_back_from_the_database(tmp_path):
+    from citewatch.storage.checks import load_liveness
+
+    db = open_database(tmp_path / "c.db")
+    db["sources"].insert({"url": "https://a.example/", "cited_url": "https://a.example/", "created_at": to_iso(NOW),
+                          "state": "blocked", "reason": "forbidden", "failure_count": 0,
+                          "standing_since": to_iso(NOW - timedelta(days=30))})
+    assert load_liveness(db, 1).since == NOW - timedelta(days=30)
 
 
 def test_jitter_spreads_a_large_import_but_never_shortens_a_required_wait():
