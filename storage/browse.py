@@ -70,7 +70,8 @@ TABLES: dict[str, dict[str, Any]] = {
     "incidents": {"description": "One row per incident record ingested.", "label_column": "title",
                   "facets": ["category"]},
     "sources": {"description": "One row per cited URL (normalised): where it stands now. Its checks, snapshots "
-                               "and events are linked from each row.",
+                               "and events are linked from each row. final_url is empty when the last answer "
+                               "came from the cited URL.",
                 "label_column": "cited_url", "facets": ["state", "reason"]},
     "citations": {"description": "Which incident cites which source, in which role, and the version it cited.",
                   "facets": ["role"]},

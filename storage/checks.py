@@ -227,7 +227,7 @@ def _check_row(result: FetchResult, warc: WarcLocation | None) -> dict[str, Any]
         "checked_at": result.fetched_at,
         "outcome": check_outcome(result),
         "http_status": result.http_status,
-        "final_url": result.final_url if result.final_url != result.source.url else None,  # only when redirected
+        "final_url": _redirected_to(result),
         "redirects": json.dumps(result.redirects) if result.redirects else None,
         "error": result.error,
         "reason": result.verdict.reason if result.verdict is not None else None,
@@ -237,6 +237,12 @@ def _check_row(result: FetchResult, warc: WarcLocation | None) -> dict[str, Any]
         "bytes": len(result.body) if result.error is None else None,
         "body_hash": result.body_hash if result.error is None else None,
     }
+
+
+def _redirected_to(result: FetchResult) -> str | None:
+    """The address the answer came from, kept only when it is not the one fetched (read
+    back with database.answered_from)."""
+    return result.final_url if result.final_url != result.source.url else None
 
 
 def check_outcome(result: FetchResult) -> str:
@@ -262,7 +268,7 @@ def _source_update(result: FetchResult, liveness: Liveness, next_check_at: datet
         "last_checked": result.fetched_at,
         "next_check_at": to_iso(next_check_at),
         "http_status": result.http_status,
-        "final_url": result.final_url,
+        "final_url": _redirected_to(result),
     }
     good_answer = result.verdict is not None and result.verdict.is_good
     if good_answer:  # not the state: a single 5xx leaves it "ok" without being a good answer

@@ -485,6 +485,12 @@ def m026_checks_indexed_by_source_alone(db: Database) -> None:
     db["checks"].create_index(["source_id"], if_not_exists=True)
 
 
+@MIGRATIONS()
+def m027_sources_final_url_only_when_redirected(db: Database) -> None:
+    """A source keeps the address its last answer came from only when it was redirected."""
+    db.execute("UPDATE sources SET final_url = NULL WHERE final_url = cited_url")
+
+
 def fold_quiet_checks(db: Database) -> int:
     """Mark the quiet checks stored one row each (before runs existed) and fold each run of
     them into its first row; how many rows were folded away."""
@@ -519,6 +525,12 @@ def host_of(url: str) -> str:
     """SQL: the host (and port) of the URL column `url`, lower-cased."""
     rest = f"substr({url}, instr({url}, '://') + 3)"
     return f"lower(substr({rest}, 1, instr({rest} || '/', '/') - 1))"
+
+
+def answered_from(row: str, sources: str) -> str:
+    """SQL: the address the answer of the check or source row `row` came from. Stored only
+    when it differs from the cited URL (of the source row `sources`); none without an answer."""
+    return f"CASE WHEN {row}.http_status IS NOT NULL THEN COALESCE({row}.final_url, {sources}.cited_url) END"
 
 
 def cited(sources: str = "sources") -> str:

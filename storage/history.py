@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from citewatch.model import WarcLocation
 from citewatch.urls import normalize_url
 
+from .database import answered_from
 from .packing import text_packer
 
 
@@ -49,8 +50,7 @@ def source_history(db: Database, source_id: int) -> list[HistoryEntry]:
     ):
         events.setdefault(check_id, []).append(f"{kind}: {summary}" if summary else kind)
     rows = db.execute(
-        "SELECT checks.id, checked_at, outcome, checks.http_status, error, "
-        "CASE WHEN checks.http_status IS NOT NULL THEN COALESCE(checks.final_url, sources.cited_url) END, "
+        f"SELECT checks.id, checked_at, outcome, checks.http_status, error, {answered_from('checks', 'sources')}, "
         "checks.reason, repeats, last_checked_at FROM checks JOIN sources ON sources.id = checks.source_id "
         "WHERE source_id = ? ORDER BY checked_at, checks.id",
         [source_id],

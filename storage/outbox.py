@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from citewatch.model import State
 
 from .copies import copy_note, latest_judged, verified_copy
+from .database import answered_from
 
 ALERT_KINDS = ("changed", "dead", "revived", "moved", "blocked")  # in the order a subject names them
 
@@ -106,7 +107,7 @@ def _incident(db: Database, slug: str, by_source: dict[int, list[EventNotice]]) 
     incident = db["incidents"].get(slug)
     rows = db.execute(
         f"SELECT s.id, c.cited_url, c.title, c.publisher, c.role, s.state, s.reason, {verified_copy('s')}, "
-        f"{latest_judged('s')}, s.final_url, s.last_ok FROM citations c JOIN sources s ON s.id = c.source_id WHERE c.incident_slug = ? ORDER BY c.id",
+        f"{latest_judged('s')}, {answered_from('s', 's')}, s.last_ok FROM citations c JOIN sources s ON s.id = c.source_id WHERE c.incident_slug = ? ORDER BY c.id",
         [slug],
     ).fetchall()
     sources: dict[int, SourceNotice] = {}

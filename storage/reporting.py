@@ -16,6 +16,7 @@ from citewatch.times import utc_now
 
 from .checks import latest_snapshot, snapshot_by_id
 from .copies import copy_note, latest_judged, verified_copy
+from .database import answered_from
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def citation_rows(db: Database, incident: str | None = None, only: set[str] | No
     """The citations of every incident, of one, or of those in `only`."""
     sql = f"""
         SELECT c.incident_slug, i.title, i.url, c.role, c.title, c.publisher, c.cited_url, s.id, s.state, s.reason,
-               CASE WHEN s.state IN (?, ?) THEN s.first_failure_at END, s.http_status, s.final_url,
+               CASE WHEN s.state IN (?, ?) THEN s.first_failure_at END, s.http_status, {answered_from("s", "s")},
                s.last_checked, s.last_ok,
                (SELECT COUNT(*) FROM events WHERE events.source_id = s.id AND events.kind = 'changed'),
                latest.at, latest.summary, latest.detail,

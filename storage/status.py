@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from citewatch.model import State
 
 from .copies import verified_copy
-from .database import cited
+from .database import answered_from, cited
 
 # The keys of `status --json`, a public contract.
 STATUS_KEYS = (
@@ -63,7 +63,7 @@ def source_statuses(db: Database, incident: str | None = None, state: State | No
         params.append(state)
     rows = db.execute(
         f"""
-        SELECT s.cited_url, s.state, s.reason, s.http_status, s.final_url, s.last_checked,
+        SELECT s.cited_url, s.state, s.reason, s.http_status, {answered_from("s", "s")}, s.last_checked,
                (SELECT MAX(at) FROM events WHERE events.source_id = s.id AND kind = 'changed'),
                (SELECT COUNT(*) FROM events WHERE events.source_id = s.id AND kind = 'changed'),
                {verified_copy("s")},

@@ -109,17 +109,22 @@ def test_snapshot_text_is_stored_packed_and_old_rows_are_packed_in_place(config_
         assert cw.snapshot(web.url("/article")).text == text
 
 
-def test_check_rows_no_longer_repeat_the_source_address_and_old_ones_are_migrated(tmp_path):
+def test_rows_no_longer_repeat_the_source_address_and_old_ones_are_migrated(tmp_path):
     from sqlite_utils import Database
 
     from citewatch.storage.database import MIGRATIONS
     from citewatch.storage.history import source_history
+    from citewatch.storage.status import source_statuses
 
     path = tmp_path / "citewatch.db"
     old = Database(path)
     MIGRATIONS.apply(old, stop_before="m025_checks_without_repeated_addresses")
-    cited, moved = "https://news.example.org/a", "https://news.example.org/b"
-    old["sources"].insert({"id": 1, "url": cited, "cited_url": cited, "created_at": "2026-01-01T00:00:00+00:00"})
+    cited, moved, other = "https://news.example.org/a", "https://news.example.org/b", "https://news.example.org/c"
+    old["incidents"].insert({"slug": "i", "ingested_at": "2026-01-01T00:00:00+00:00"})
+    for source_id, url, final in ((1, cited, moved), (2, other, other)):
+        old["sources"].insert({"id": source_id, "url": url, "cited_url": url, "created_at": "2026-01-01T00:00:00+00:00",
+                               "state": "ok", "http_status": 200, "final_url": final})
+        old["citations"].insert({"incident_slug": "i", "source_id": source_id, "role": "source", "cited_url": url})
     for day, status, final in ((1, 200, cited), (2, 301, moved), (3, None, None)):
         old["checks"].insert({"source_id": 1, "checked_at": f"2026-01-0{day}T00:00:00+00:00", "url": cited,
                               "outcome": "fetched" if status else "error", "http_status": status, "final_url": final})
@@ -127,5 +132,8 @@ def test_check_rows_no_longer_repeat_the_source_address_and_old_ones_are_migrate
     db = open_database(path)
     assert "url" not in db["checks"].columns_dict
     assert [row[0] for row in db.execute("SELECT final_url FROM checks ORDER BY id")] == [None, moved, None]
-    assert [entry.final_url for entry in source_history(db, 1)] == [cited, moved, None]  # as before
+    assert [row[0] for row in db.execute("SELECT final_url FROM sources ORDER BY id")] == [moved, None]
+    # What commands show is as before.
+    assert [entry.final_url for entry in source_history(db, 1)] == [cited, moved, None]
+    assert [status.final_url for status in source_statuses(db)] == [moved, other]
     db.close()
