@@ -71,7 +71,6 @@ from .storage.outbox import waiting_by_channel
 from .storage.records import read_records
 from .storage.reporting import incidents_changed_since
 from .storage.status import SourceStatus, incident_exists, incident_slugs, source_statuses
-from .storage.timestamps import authority_problems
 from .storage.wacz import WaczExport, export_wacz
 from .storage.wayback import WaybackClient
 from .storage.wayback_queue import QueueRun, refresh_archive_links, run_queue
@@ -361,6 +360,8 @@ class Citewatch:
             diagnosis.add("the Wayback Machine", [WaybackClient(self.settings.wayback).problem()])
         evidence = self.settings.evidence
         if evidence.tsa_urls:
+            from .storage.timestamps import authority_problems  # cryptography: only doctor and stamping load it
+
             diagnosis.add("the time-stamping authorities",
                           authority_problems(evidence.tsa_urls, evidence.tsa_roots, evidence.timeout))
         return diagnosis

@@ -82,9 +82,10 @@ def write_tracker(path: Path, sources: int) -> None:
 @functools.cache
 def _texts() -> list[str]:
     """Real article texts (the corpus), so that stored text compresses as real text does;
-    synthetic ones of the same length without ../shared."""
+    synthetic ones of the same length without ../shared. Ordered by length in UTF-8, so
+    that the shares article() takes are alike."""
     try:
-        return [page.article for page in load_corpus()]
+        return sorted((page.article for page in load_corpus()), key=lambda text: len(text.encode()))
     except SystemExit:
         sentences = [" ".join(random.Random(n).choice(WORDS) for _ in range(30)).capitalize() + "." for n in range(400)]
         return ["\n".join(random.Random(n).choices(sentences, k=TEXT_CHARS // 180)) for n in range(200)]
@@ -95,11 +96,13 @@ def article(source_id: int, version: int) -> Extraction:
 
     The database learns its compression dictionary from the first TRAIN_AFTER texts it
     stores (the sources with the lowest ids: they are checked first). Those sources take
-    their texts from one half of the corpus and all the others from the other half, so
-    that the dictionary never saw the articles it compresses, as with a real tracker."""
+    their texts from a third of the corpus (every third by length) and all the others from
+    the rest, so that the dictionary never saw the articles it compresses, as with a real
+    tracker. The rest is 5.1 KB a text on average (the whole corpus 4.8 KB)."""
     texts = _texts()
-    half = texts[::2] if source_id <= TRAIN_AFTER else texts[1::2]
-    text = half[source_id % len(half)]
+    learnt = source_id <= TRAIN_AFTER
+    share = [text for n, text in enumerate(texts) if (n % 3 == 1) == learnt]
+    text = share[source_id % len(share)]
     return Extraction(f"Report {source_id}, version {version}.\n{text}", title=f"Report {source_id}", published="2025-12-20")
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from scrapy import signals
 from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.settings import default_settings
 
 from citewatch.config import Settings
 from citewatch.model import CheckSummary, SourceToCheck
@@ -44,6 +45,18 @@ _UNUSED_SPIDER_MIDDLEWARES: dict[str, None] = {
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
 }
+# Extensions a check has no use for. They leave the base list itself, not just the enabled
+# ones: Scrapy imports every extension it lists, enabled or not, to read its name, and the
+# remote control alone imports aiohttp (a tenth of a crawl's start-up, in every process).
+_UNUSED_EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.corestats.CoreStats",  # per-response counts nobody reads
+    "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.extensions.feedexport.FeedExporter",
+    "scrapy.extensions.spiderstate.SpiderState",
+    "scrapy.extensions.throttle.AutoThrottle",
+}
 
 
 def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
@@ -73,14 +86,9 @@ def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
         # (and warn on every crawl when it is off), so it stays on, sending none.
         "REFERRER_POLICY": "no-referrer",
         "ROBOTSTXT_OBEY": False,  # one visit per cited page and day, not crawling
-        "TELNETCONSOLE_ENABLED": False,
-        "REMOTE_CONTROL_ENABLED": False,
-        "EXTENSIONS": {
-            "scrapy.extensions.telnet.TelnetConsole": None,
-            "scrapy.extensions.remote_control.RemoteControl": None,
-            "scrapy.extensions.corestats.CoreStats": None,  # per-response counts nobody reads
-            RawCapture: 100,
-        },
+        "EXTENSIONS_BASE": {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
+                            if path not in _UNUSED_EXTENSIONS},
+        "EXTENSIONS": {RawCapture: 100},
         "DOWNLOADER_MIDDLEWARES": {AddressGuardMiddleware: 10, **_UNUSED_DOWNLOADER_MIDDLEWARES},
         "SPIDER_MIDDLEWARES": _UNUSED_SPIDER_MIDDLEWARES,
         # Each of these costs every request something, for nothing a revisit needs: the

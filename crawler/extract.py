@@ -13,7 +13,6 @@ from concurrent.futures.process import BrokenProcessPool
 
 import trafilatura
 from lxml.html import HtmlElement
-from pypdf import PdfReader
 from trafilatura.utils import load_html
 
 from citewatch import logs
@@ -68,6 +67,8 @@ def extract_article(html: str, url: str) -> Extraction:
 
 def extract_pdf(data: bytes) -> Extraction:
     """The text and title of a PDF (court filings, NGO reports); empty if it has no text layer."""
+    from pypdf import PdfReader  # here: a sixth of a second that every process would pay for the few PDFs
+
     try:
         reader = PdfReader(io.BytesIO(data))
         text = "\n".join(page.extract_text() or "" for page in reader.pages)

@@ -33,8 +33,6 @@ from citewatch.reports.formats import ReportFormat
 from citewatch.storage.lock import RunLock
 from citewatch.version import __version__
 
-from .daemon import run_daemon
-
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
@@ -492,6 +490,8 @@ def daemon(cw: Citewatch) -> None:
     lock = RunLock(cw.settings.storage.dir)
     if not lock.acquire():
         raise RunFailed(f"another citewatch run is active (pid {lock.holder})")
+    from .daemon import run_daemon  # APScheduler: only the daemon loads it
+
     with lock:
         sys.exit(run_daemon(cw.settings))
 

@@ -30,7 +30,6 @@ from citewatch.times import to_iso, utc_now
 
 from . import jobs
 from .archive import WarcArchive
-from .timestamps import NoToken, TokenInvalid, check_token, load_roots, request_token
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +65,15 @@ class VersionCheck:
         return not self.problems
 
 
+def _timestamps():  # type: ignore[no-untyped-def]
+    """storage.timestamps, imported when first used: it loads cryptography and requests,
+    a quarter of a second that every command and crawl process would pay (they import this
+    module) and only stamping and verifying need."""
+    from . import timestamps
+
+    return timestamps
+
+
 def record_version(db: Database, check_id: int, source_id: int, record_sha256: str, at: str) -> None:
     """Remember an archived version's digest; its token is pending (inside save_check's transaction)."""
     db.execute(
@@ -84,7 +92,7 @@ def stamp_pending(
     `max_seconds`. A pass stops at the first version no authority stamps: they are down."""
     run = StampRun(hashed=_hash_unrecorded(db, archive, clock()))
     if settings.tsa_urls:
-        roots = load_roots(settings.tsa_roots)
+        roots = _timestamps().load_roots(settings.tsa_roots)
         started = clock()
         for row in _due(db, clock()):
             if (clock() - started).total_seconds() > max_seconds or not _stamp(db, archive, settings, roots, row, clock(), run):
@@ -107,10 +115,11 @@ def _stamp(db: Database, archive: WarcArchive, settings: EvidenceSettings, roots
         _defer(db, row, now, "the records changed since they were archived")
         return True
     failures = []
+    timestamps = _timestamps()
     for tsa_url in settings.tsa_urls:
         try:
-            token = request_token(tsa_url, data, roots, settings.timeout)
-        except NoToken as error:
+            token = timestamps.request_token(tsa_url, data, roots, settings.timeout)
+        except timestamps.NoToken as error:
             failures.append(str(error))
             continue
         with db.atomic():
@@ -191,7 +200,7 @@ def verify_versions(db: Database, archive: WarcArchive, settings: EvidenceSettin
                     incident: str | None = None, source_id: int | None = None) -> list[VersionCheck]:
     """Each archived version in scope, read back and checked."""
     versions = archived_versions(db, incident, source_id)
-    roots = load_roots(settings.tsa_roots) if any(row["token"] for row in versions) else []
+    roots = _timestamps().load_roots(settings.tsa_roots) if any(row["token"] for row in versions) else []
     return [verify_version(archive, row, roots) for row in versions]
 
 
@@ -211,10 +220,11 @@ def verify_version(archive: WarcArchive, row: dict[str, Any], roots: list) -> Ve
             problems.append(f"its WARC records' SHA-256 is {actual}, not the {row['record_sha256']} recorded")
         problems.extend(record_digest_problems(data))
     if row["token"]:
+        timestamps = _timestamps()
         try:
-            attested = to_iso(check_token(row["token"], data, roots))
+            attested = to_iso(timestamps.check_token(row["token"], data, roots))
             token_state = "verified"
-        except TokenInvalid as error:
+        except timestamps.TokenInvalid as error:
             token_state = "invalid"
             problems.append(f"its timestamp token ({row['tsa_url']}) does not hold: {error}")
     return VersionCheck(row["url"], row["check_id"], row["checked_at"], row["record_sha256"], token_state, attested,
