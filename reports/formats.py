@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from citewatch.plugins import Plugin, Registry
 from citewatch.storage.history import snapshot_at
+from citewatch.storage.reporting import CitationRow
 
 from .linkrot import CHART_STATES, REPORT_STATES, SiteReport
 from .templating import environment, filename
@@ -73,16 +74,24 @@ class HtmlReport(ReportFormat):
         chart = state_chart(report.history)
         written = [_render(out / "index.html", "index.html.j2", report=report, states=REPORT_STATES, chart=chart,
                            index_rows=INDEX_ROWS)]
+        copied: set[int] = set()  # sources whose kept copy is written
         for incident in report.incidents:
             page = out / "incidents" / f"{filename(incident.slug)}.html"
             written.append(_render(page, "incident.html.j2", report=report, incident=incident, states=REPORT_STATES))
-        copies = {c.source_id: c for incident in report.incidents for c in incident.citations if c.has_snapshot}
-        for source_id, citation in copies.items():
-            snapshot = snapshot_at(db, source_id, citation.last_ok)  # the last version that was good
-            if snapshot is not None:
-                page = out / "sources" / f"{source_id}.html"
-                written.append(_render(page, "source.html.j2", report=report, snapshot=snapshot, url=citation.url))
+            for citation in incident.citations:
+                if citation.has_snapshot and citation.source_id not in copied:
+                    copied.add(citation.source_id)
+                    written.extend(self._kept_copy(db, report, out, citation))
         return written
+
+    @staticmethod
+    def _kept_copy(db: Database, report: SiteReport, out: Path, citation: CitationRow) -> list[Path]:
+        """The page of the last good version of a cited source, if there is one."""
+        snapshot = snapshot_at(db, citation.source_id, citation.last_ok)
+        if snapshot is None:
+            return []
+        page = out / "sources" / f"{citation.source_id}.html"
+        return [_render(page, "source.html.j2", report=report, snapshot=snapshot, url=citation.url)]
 
 
 class MarkdownReport(ReportFormat):

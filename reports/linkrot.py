@@ -5,7 +5,7 @@ alone: no network."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -51,7 +51,7 @@ class IncidentReport:
 @dataclass
 class SiteReport:
     generated_at: str
-    incidents: list[IncidentReport]  # those whose pages are written: all, or those changed since the last report
+    incidents: Iterable[IncidentReport]  # whose pages are written (all, or those changed since the last report): once
     summaries: list[IncidentSummary]  # every incident, worst first: the index
     source_states: Counter[str]  # per distinct source
     changed_sources: int
@@ -67,6 +67,29 @@ class SiteReport:
 Compare = Callable[[int, StoredSnapshot, StoredSnapshot], Change | None]  # (source id, cited, latest) -> the change
 
 
+PAGE_BATCH = 2000  # incidents whose citations are read and held at once
+
+
+def _incident_pages(db: Database, incident: str | None, only: set[str] | None,
+                    compare: Compare | None) -> Iterator[IncidentReport]:
+    """The incidents whose pages are written, with their citations, read PAGE_BATCH
+    incidents at a time: a million citations held at once took 2 GB."""
+    heads = [row for row in incident_rows(db, incident) if only is None or row.slug in only]
+    for start in range(0, len(heads), PAGE_BATCH):
+        pages = {row.slug: IncidentReport(row.slug, row.title, row.url, row.category)
+                 for row in heads[start:start + PAGE_BATCH]}
+        rows = citation_rows(db, incident, set(pages))
+        if compare is not None:
+            pairs = drifting_versions(db, rows)
+            by_source = {row.cited_snapshot_id: row.source_id for row in rows}
+            drifts = {pinned: compare(by_source[pinned], cited, latest) for pinned, (cited, latest) in pairs.items()}
+            for row in rows:
+                row.drift = drifts.get(row.cited_snapshot_id) if row.cited_snapshot_id is not None else None
+        for row in rows:
+            pages[row.incident].citations.append(row)
+        yield from pages.values()
+
+
 def build_report(db: Database, incident: str | None = None, days: int = 90, compare: Compare | None = None,
                  browse_url: str | None = None, only: set[str] | None = None) -> SiteReport:
     """The report's data: the index's from summaries (grouped queries and the states kept
@@ -74,23 +97,12 @@ def build_report(db: Database, incident: str | None = None, days: int = 90, comp
     `compare`, each citation whose source changed since the version it cited shows the
     drift: the change from that version to the latest. With `browse_url`, pages link to
     the rows of `citewatch serve` there."""
-    rows = citation_rows(db, incident, only)
-    if compare is not None:
-        pairs = drifting_versions(db, rows)
-        by_source = {row.cited_snapshot_id: row.source_id for row in rows}
-        drifts = {pinned: compare(by_source[pinned], cited, latest) for pinned, (cited, latest) in pairs.items()}
-        for row in rows:
-            row.drift = drifts.get(row.cited_snapshot_id) if row.cited_snapshot_id is not None else None
-    incidents = {row.slug: IncidentReport(row.slug, row.title, row.url, row.category)
-                 for row in incident_rows(db, incident) if only is None or row.slug in only}
-    for row in rows:
-        incidents[row.incident].citations.append(row)
     summaries = sorted(incident_summaries(db, incident), key=lambda i: (-i.dead, -i.broken, i.health, i.slug))
     states, changed = source_state_counts(db, incident)
-    own_sources = {row.source_id for row in rows} if incident is not None else None
+    own_sources = {row.source_id for row in citation_rows(db, incident)} if incident is not None else None
     return SiteReport(
         generated_at=to_iso(utc_now()),
-        incidents=list(incidents.values()),
+        incidents=_incident_pages(db, incident, only, compare),
         summaries=summaries,
         source_states=states,
         changed_sources=changed,
