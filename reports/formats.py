@@ -7,7 +7,9 @@ import io
 import json
 import os
 import tempfile
+import textwrap
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -105,27 +107,44 @@ class MarkdownReport(ReportFormat):
         return written
 
 
-def _rows(report: SiteReport) -> list[dict]:
-    return [citation.as_dict() for incident in report.incidents for citation in incident.citations]
+def _rows(report: SiteReport) -> Iterator[dict]:
+    """Every citation of the report as a row, read as the pages are: a batch at a time."""
+    return (citation.as_dict() for incident in report.incidents for citation in incident.citations)
 
 
 class CsvReport(ReportFormat):
     name, entry, description = "csv", "citations.csv", "one row per citation"
 
     def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
-        table = io.StringIO(newline="")
-        writer = csv.DictWriter(table, fieldnames=CSV_COLUMNS)
+        return [write_file(out / self.entry, self._lines(report))]
+
+    @staticmethod
+    def _lines(report: SiteReport) -> Iterator[str]:
+        line = io.StringIO(newline="")
+        writer = csv.DictWriter(line, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for row in _rows(report):
             writer.writerow({key: _spreadsheet_safe(row[key]) for key in CSV_COLUMNS})
-        return [write_file(out / self.entry, table.getvalue())]
+            yield line.getvalue()
+            line.seek(0)
+            line.truncate()
+        yield line.getvalue()
 
 
 class JsonReport(ReportFormat):
     name, entry, description = "json", "citations.json", "one object per citation"
 
     def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
-        return [write_file(out / self.entry, json.dumps(_rows(report), indent=2, ensure_ascii=False) + "\n")]
+        return [write_file(out / self.entry, self._lines(report))]
+
+    @staticmethod
+    def _lines(report: SiteReport) -> Iterator[str]:
+        """The JSON list, an object at a time, as json.dumps(rows, indent=2) writes it."""
+        opening = "[\n"
+        for row in _rows(report):
+            yield opening + textwrap.indent(json.dumps(row, indent=2, ensure_ascii=False), "  ")
+            opening = ",\n"
+        yield "[]\n" if opening == "[\n" else "\n]\n"
 
 
 def _spreadsheet_safe(value: object) -> object:
@@ -139,13 +158,14 @@ def _render(path: Path, template: str, **context: object) -> Path:
     return write_file(path, environment.get_template(template).render(**context))
 
 
-def write_file(path: Path, text: str) -> Path:
-    """Write a report file whole or not at all: a reader (or a web server) never sees half
-    of one, and two reports written at once leave one of them, not a mix."""
+def write_file(path: Path, text: str | Iterable[str]) -> Path:
+    """Write a report file (a text, or its parts in order) whole or not at all: a reader
+    (or a web server) never sees half of one, and two reports written at once leave one of
+    them, not a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.",
                                      delete=False) as handle:
-        handle.write(text)
+        handle.writelines([text] if isinstance(text, str) else text)
     try:
         os.chmod(handle.name, 0o644)  # a temporary file is private; a report is read by the web server
         os.replace(handle.name, path)

@@ -231,3 +231,12 @@ def test_pages_read_a_batch_of_incidents_at_a_time_write_the_same_report(config_
 
     written = files(whole)
     assert len(written) >= (1 if form == "json" else 3) and files(batched) == written
+    if form == "json":  # written an object at a time, as json.dumps writes the whole list
+        text = (whole / "citations.json").read_text()
+        assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_a_report_of_an_empty_database_is_still_valid_csv_and_json(config_file, tmp_path):
+    assert json.loads((report(config_file, tmp_path, "json") / "citations.json").read_text()) == []
+    with (report(config_file, tmp_path, "csv") / "citations.csv").open(newline="") as handle:
+        assert list(csv.DictReader(handle)) == []
