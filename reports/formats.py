@@ -163,10 +163,11 @@ def write_file(path: Path, text: str | Iterable[str]) -> Path:
     (or a web server) never sees half of one, and two reports written at once leave one of
     them, not a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.",
-                                     delete=False) as handle:
-        handle.writelines([text] if isinstance(text, str) else text)
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.",
+                                         delete=False)
     try:
+        with handle:
+            handle.writelines([text] if isinstance(text, str) else text)  # parts may fail while being made
         os.chmod(handle.name, 0o644)  # a temporary file is private; a report is read by the web server
         os.replace(handle.name, path)
     except BaseException:

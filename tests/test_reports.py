@@ -240,3 +240,17 @@ def test_a_report_of_an_empty_database_is_still_valid_csv_and_json(config_file, 
     assert json.loads((report(config_file, tmp_path, "json") / "citations.json").read_text()) == []
     with (report(config_file, tmp_path, "csv") / "citations.csv").open(newline="") as handle:
         assert list(csv.DictReader(handle)) == []
+
+
+def test_a_file_whose_parts_fail_half_way_leaves_nothing_behind(tmp_path):
+    from citewatch.reports.formats import write_file
+
+    def parts():
+        yield "[\n"
+        raise OSError("the database went away")
+
+    (tmp_path / "citations.json").write_text("[]\n")  # the last report's
+    with pytest.raises(OSError):
+        write_file(tmp_path / "citations.json", parts())
+    assert [path.name for path in tmp_path.iterdir()] == ["citations.json"]
+    assert (tmp_path / "citations.json").read_text() == "[]\n"
