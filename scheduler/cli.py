@@ -487,11 +487,11 @@ def daemon(cw: Citewatch) -> None:
     meta = click.get_current_context().meta
     if not meta["quiet"]:
         logs.configure(meta["verbosity"], progress=True)
+    from .daemon import run_daemon  # APScheduler: only the daemon loads it
+
     lock = RunLock(cw.settings.storage.dir)
     if not lock.acquire():
         raise RunFailed(f"another citewatch run is active (pid {lock.holder})")
-    from .daemon import run_daemon  # APScheduler: only the daemon loads it
-
     with lock:
         sys.exit(run_daemon(cw.settings))
 
