@@ -67,7 +67,7 @@ class SiteReport:
 Compare = Callable[[int, StoredSnapshot, StoredSnapshot], Change | None]  # (source id, cited, latest) -> the change
 
 
-PAGE_BATCH = 2000  # incidents whose citations are read and held at once
+PAGE_BATCH = 500  # incidents whose citations are read and held at once (see citation_rows)
 
 
 def _incident_pages(db: Database, incident: str | None, only: set[str] | None,
@@ -78,7 +78,7 @@ def _incident_pages(db: Database, incident: str | None, only: set[str] | None,
     for start in range(0, len(heads), PAGE_BATCH):
         pages = {row.slug: IncidentReport(row.slug, row.title, row.url, row.category)
                  for row in heads[start:start + PAGE_BATCH]}
-        rows = citation_rows(db, incident, set(pages))
+        rows = citation_rows(db, incident, list(pages))
         if compare is not None:
             pairs = drifting_versions(db, rows)
             by_source = {row.cited_snapshot_id: row.source_id for row in rows}
@@ -99,13 +99,12 @@ def build_report(db: Database, incident: str | None = None, days: int = 90, comp
     the rows of `citewatch serve` there."""
     summaries = sorted(incident_summaries(db, incident), key=lambda i: (-i.dead, -i.broken, i.health, i.slug))
     states, changed = source_state_counts(db, incident)
-    own_sources = {row.source_id for row in citation_rows(db, incident)} if incident is not None else None
     return SiteReport(
         generated_at=to_iso(utc_now()),
         incidents=_incident_pages(db, incident, only, compare),
         summaries=summaries,
         source_states=states,
         changed_sources=changed,
-        history=state_history(db, days, own_sources),
+        history=state_history(db, days, incident),
         browse_url=browse_url,
     )

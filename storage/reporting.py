@@ -156,8 +156,9 @@ def incidents_changed_since(db: Database, at: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def citation_rows(db: Database, incident: str | None = None, only: set[str] | None = None) -> list[CitationRow]:
-    """The citations of every incident, of one, or of those in `only`."""
+def citation_rows(db: Database, incident: str | None = None, only: list[str] | None = None) -> list[CitationRow]:
+    """The citations of every incident, of one, or of those in `only` (at most 500 of
+    them: older SQLite takes no more variables in one statement)."""
     sql = f"""
         SELECT c.incident_slug, i.title, i.url, c.role, c.title, c.publisher, c.cited_url, s.id, s.state, s.reason,
                CASE WHEN s.state IN (?, ?) THEN s.first_failure_at END, s.http_status, {answered_from("s", "s")},
@@ -172,17 +173,17 @@ def citation_rows(db: Database, incident: str | None = None, only: set[str] | No
         LEFT JOIN events latest ON latest.id = (SELECT MAX(id) FROM events WHERE events.source_id = s.id AND events.kind = 'changed')
     """
     params: list[str] = [State.FAILING, State.DEAD]
+    conditions = []
     if incident:
-        sql += " WHERE c.incident_slug = ?"
+        conditions.append("c.incident_slug = ?")
         params.append(incident)
-    queries = [(sql, params)]
     if only is not None:
-        chosen = sorted(only)
-        queries = [(sql + (" AND" if incident else " WHERE") + f" c.incident_slug IN ({','.join('?' * len(part))})",
-                    params + part) for part in (chosen[i:i + 500] for i in range(0, len(chosen), 500))]
-    found = [row for query, values in queries for row in db.execute(query + " ORDER BY c.incident_slug, c.id", values)]
+        conditions.append(f"c.incident_slug IN ({','.join('?' * len(only))})")
+        params.extend(only)
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
     rows = []
-    for row in found:
+    for row in db.execute(sql + " ORDER BY c.incident_slug, c.id", params):
         detail = json.loads(row[18]) if row[18] else {}
         rows.append(CitationRow(*row[:8], State(row[8]), *row[9:18], detail.get("diff"), row[19], copy_note(row[20]), bool(row[21]),
                                 row[22], row[23]))
@@ -203,15 +204,15 @@ def drifting_versions(db: Database, rows: list[CitationRow]) -> dict[int, tuple[
     return pairs
 
 
-def state_history(db: Database, days: int, source_ids: set[int] | None = None) -> list[tuple[str, Counter[str]]]:
+def state_history(db: Database, days: int, incident: str | None = None) -> list[tuple[str, Counter[str]]]:
     """Sources per state at the end of each of the last `days` days since the first check:
-    of every source checked, from the counts kept by day; or of `source_ids` (one
-    incident's), replayed from their checks."""
-    if source_ids is None:
+    of every source checked, from the counts kept by day; or of one incident's sources,
+    replayed from their checks."""
+    if incident is None:
         rows = db.execute("SELECT day, state, sources FROM state_days ORDER BY day").fetchall()
         changes = [(day, {state: count}) for day, state, count in rows]
     else:
-        changes = _replayed_states(db, source_ids)
+        changes = _replayed_states(db, incident)
     if not changes:
         return []
     today = utc_now().date()
@@ -230,17 +231,16 @@ def state_history(db: Database, days: int, source_ids: set[int] | None = None) -
     return [entry for entry in history if entry[0] >= start.isoformat()]
 
 
-def _replayed_states(db: Database, source_ids: set[int]) -> list[tuple[str, dict[str, int]]]:
-    """Per check of these sources, in order: its day and the sources per state after it."""
-    ids = sorted(source_ids)
-    rows: list[tuple] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        rows += db.execute(f"SELECT source_id, checked_at, state, id FROM checks WHERE state IS NOT NULL "
-                           f"AND source_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+def _replayed_states(db: Database, incident: str) -> list[tuple[str, dict[str, int]]]:
+    """Per check of the incident's sources, in order: its day and the sources per state after it."""
+    rows = db.execute(
+        "SELECT source_id, checked_at, state FROM checks WHERE state IS NOT NULL "
+        "AND source_id IN (SELECT source_id FROM citations WHERE incident_slug = ?) ORDER BY checked_at, id",
+        [incident],
+    )
     current: dict[int, str] = {}
     changes = []
-    for source_id, checked_at, state, _ in sorted(rows, key=lambda row: (row[1], row[3])):
+    for source_id, checked_at, state in rows:
         current[source_id] = state
         states = Counter(current.values())
         changes.append((checked_at[:10], {name: states[name] for name in set(states) | set(State)}))
