@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import tempfile
@@ -135,16 +136,19 @@ class JsonReport(ReportFormat):
     name, entry, description = "json", "citations.json", "one object per citation"
 
     def write(self, db: Database, report: SiteReport, out: Path) -> list[Path]:
-        return [write_file(out / self.entry, self._lines(report))]
+        return [write_file(out / self.entry, itertools.chain(json_list(_rows(report), indent=2), ["\n"]))]
 
-    @staticmethod
-    def _lines(report: SiteReport) -> Iterator[str]:
-        """The JSON list, an object at a time, as json.dumps(rows, indent=2) writes it."""
-        opening = "[\n"
-        for row in _rows(report):
-            yield opening + textwrap.indent(json.dumps(row, indent=2, ensure_ascii=False), "  ")
-            opening = ",\n"
-        yield "[]\n" if opening == "[\n" else "\n]\n"
+
+def json_list(items: Iterable[object], indent: int | None = None) -> Iterator[str]:
+    """A JSON list in parts, an item at a time, each item under the one before: in constant
+    memory however many there are. With `indent`, the same text as json.dumps(list,
+    indent=indent); without, one item a line (for grep and jq). No final newline."""
+    opening = "[\n"
+    for item in items:
+        text = json.dumps(item, indent=indent, ensure_ascii=False)
+        yield opening + (textwrap.indent(text, " " * indent) if indent else text)
+        opening = ",\n"
+    yield "[]" if opening == "[\n" else "\n]"
 
 
 def _spreadsheet_safe(value: object) -> object:

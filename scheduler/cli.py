@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-import json
 import logging
 import sys
 from collections import Counter
@@ -29,7 +28,7 @@ from citewatch.config import CONFIG_ENV_VAR, load_settings, parse_duration
 from citewatch.errors import BadInput, Busy, CitewatchError, RunFailed
 from citewatch.facade import Citewatch, LookupRun
 from citewatch.model import CheckSummary, State, reason_words
-from citewatch.reports.formats import ReportFormat
+from citewatch.reports.formats import ReportFormat, json_list
 from citewatch.storage.lock import RunLock
 from citewatch.version import __version__
 
@@ -235,14 +234,11 @@ def status(cw: Citewatch, as_json: bool, incident: str | None, state: str | None
 
 
 def _stream_json_list(items: Iterable[dict[str, Any]], chunk: int = 1000) -> None:
-    """A JSON list written as it comes, one object a line: a million sources stream
-    through in constant memory, and every line is one source for grep and jq."""
-    lines = (json.dumps(item, ensure_ascii=False) for item in items)
-    opening = "[\n"
-    for batch in iter(lambda: list(itertools.islice(lines, chunk)), []):
-        click.echo(opening + ",\n".join(batch), nl=False)
-        opening = ",\n"
-    click.echo("[]" if opening == "[\n" else "\n]")
+    """A JSON list on stdout as it comes, one object a line, written `chunk` objects at a time."""
+    parts = json_list(items)
+    for text in iter(lambda: "".join(itertools.islice(parts, chunk)), ""):
+        click.echo(text, nl=False)
+    click.echo()
 
 
 _DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}

@@ -259,3 +259,14 @@ def test_a_file_whose_parts_fail_half_way_leaves_nothing_behind(tmp_path):
         write_file(tmp_path / "citations.json", parts())
     assert [path.name for path in tmp_path.iterdir()] == ["citations.json"]
     assert (tmp_path / "citations.json").read_text() == "[]\n"
+
+
+@pytest.mark.parametrize("items", [[], [{"a": 1}], [{"url": "https://a.example/ü", "n": [1, 2]}, {"b": None}, {}]])
+def test_a_json_list_written_an_item_at_a_time(items):
+    from citewatch.reports.formats import json_list
+
+    assert "".join(json_list(iter(items), indent=2)) == json.dumps(items, indent=2, ensure_ascii=False)
+    lines = "".join(json_list(iter(items))).split("\n")  # one item a line, for grep and jq
+    assert json.loads("\n".join(lines)) == items
+    assert lines == (["[]"] if not items else ["[", *(json.dumps(i, ensure_ascii=False) + "," for i in items[:-1]),
+                                              json.dumps(items[-1], ensure_ascii=False), "]"])
