@@ -91,6 +91,13 @@ def _texts() -> list[str]:
         return ["\n".join(random.Random(n).choices(sentences, k=TEXT_CHARS // 180)) for n in range(200)]
 
 
+@functools.cache
+def _share(learnt: bool) -> list[str]:
+    """The texts of the sources the dictionary is learnt from (every third by length), or
+    of all the others."""
+    return [text for n, text in enumerate(_texts()) if (n % 3 == 1) == learnt]
+
+
 def article(source_id: int, version: int) -> Extraction:
     """The source's text at `version`: a corpus article, with a line of its own that each edit changes.
 
@@ -99,9 +106,7 @@ def article(source_id: int, version: int) -> Extraction:
     their texts from a third of the corpus (every third by length) and all the others from
     the rest, so that the dictionary never saw the articles it compresses, as with a real
     tracker. The rest is 5.1 KB a text on average (the whole corpus 4.8 KB)."""
-    texts = _texts()
-    learnt = source_id <= TRAIN_AFTER
-    share = [text for n, text in enumerate(texts) if (n % 3 == 1) == learnt]
+    share = _share(learnt=source_id <= TRAIN_AFTER)
     text = share[source_id % len(share)]
     return Extraction(f"Report {source_id}, version {version}.\n{text}", title=f"Report {source_id}", published="2025-12-20")
 
