@@ -478,7 +478,7 @@ class Citewatch:
         if not digest.incidents:
             return None
         email = self.settings.email
-        message = render_message(digest, email, email.recipients)
+        message = render_message(digest, email, email.recipients, self.settings.schedule.report_url)
         headers = "".join(f"{name}: {message[name]}\n" for name in ("Subject", "From", "To"))
         return headers + "\n" + message.get_body(("plain",)).get_content()
 

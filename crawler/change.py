@@ -113,8 +113,12 @@ _SITE_NAME_SEPARATOR = re.compile(r"\s+[|\-–—:·•]\s+|\s+::\s+")
 
 
 def _header(extraction: Extraction) -> list[str]:
-    """The headline lines, as the diff shows them."""
-    return [f"{name}: {value}" for name, value in _headlines(extraction).items()]
+    """The headline lines, as the diff shows them: one for each wording, naming where the
+    page states it ("Title, h1, og:title: ..."), so one edit of the headline is one line."""
+    names: dict[str, list[str]] = {}
+    for name, value in _headlines(extraction).items():
+        names.setdefault(value, []).append(name)
+    return [f"{', '.join(where)}: {value}" for value, where in names.items()]
 
 
 def _headlines(extraction: Extraction) -> dict[str, str]:

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from citewatch.storage.browse import browse_metadata
 from citewatch.storage.packing import read_only_packer
 
-from .templating import diff_lines
+from .templating import DIFF_CSS, diff_lines, environment
 
 SETTINGS = {
     "default_page_size": 50,
@@ -27,15 +27,12 @@ SETTINGS = {
 }
 
 
-_DIFF_STYLE = (".citewatch-diff{white-space:pre-wrap;min-width:36em;max-width:60em;font-size:0.85em;margin:0}"
-               ".citewatch-diff span{display:block}"
-               ".citewatch-diff .add{background:#e6ffec}.citewatch-diff .del{background:#ffebe9}"
-               ".citewatch-diff .hunk,.citewatch-diff .file{color:#57606a}"
-               ".citewatch-text{white-space:pre-wrap;max-width:60em;max-height:20em;overflow:auto}")
+_STYLE = (DIFF_CSS + ".diff{min-width:36em;max-width:60em}"
+          ".citewatch-text{white-space:pre-wrap;max-width:60em;max-height:20em;overflow:auto}")
 
 
 class DatasettePlugin:
-    """citewatch's hooks in Datasette: a `diff` column shows as a diff, its lines marked;
+    """citewatch's hooks in Datasette: a `diff` column shows as the report shows a change;
     a snapshot's text (stored compressed) as text."""
 
     @staticmethod
@@ -45,12 +42,11 @@ class DatasettePlugin:
             return Markup('<div class="citewatch-text">{}</div>').format(text[:2000])
         if column != "diff" or not isinstance(value, str):
             return None
-        lines = [Markup('<span class="{}">{}</span>').format(line.kind, line.text) for line in diff_lines(value, 400)]
-        return Markup('<pre class="citewatch-diff">{}</pre>').format(Markup("").join(lines))
+        return environment.get_template("_diff.html.j2").module.diff_html(diff_lines(value, 400))  # type: ignore[attr-defined]
 
     @staticmethod
     def extra_css_urls() -> list[str]:
-        return ["data:text/css," + quote(_DIFF_STYLE)]
+        return ["data:text/css," + quote(_STYLE)]
 
 
 def browse_app(path: Path):  # type: ignore[no-untyped-def]

@@ -1,7 +1,8 @@
 """The digest as a chat message: the email's content (by incident: what changed or died,
 and the copy to cite instead), short enough for a chat room.
 
-A change shows its first few changed lines, each cut short, and links to the report page
+It opens with what needs doing. A change shows its first few changed lines, their changed
+words marked and the rest cut short, and links to the report page
 (schedule.report_url) or names the command for the whole diff. A message that is still
 longer than the channel takes loses the excerpts first, then its last incidents (said at
 its end), so it is never cut off mid-sentence by the chat service.
@@ -12,7 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .digest import Digest
-from .templating import environment, filename
+from .templating import environment, report_page
+from .worddiff import GAP, DiffLine, Piece, changed_lines
 
 CHAT_LIMIT = 4000  # characters: a screenful in a chat room, and under most services' limits
 DIFF_LINES = 4  # changed lines shown per change
@@ -39,18 +41,25 @@ def _render(digest: Digest, markdown: bool, report_url: str | None, excerpts: bo
     template = environment.get_template("digest.chat.md.j2" if markdown else "digest.chat.txt.j2")
     return template.render(
         digest=digest, excerpts=excerpts, left_out=left_out, report=report_url,
-        diff_excerpt=_diff_excerpt, page=lambda slug: _page(report_url, slug),
+        diff_excerpt=_diff_excerpt, page=lambda slug: report_page(report_url, slug),
     ).strip() + "\n"
 
 
-def _diff_excerpt(diff: str) -> list[str]:
-    """The first changed lines of a unified diff, each cut short."""
-    changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    return [line if len(line) <= LINE_CHARS else line[: LINE_CHARS - 1] + "…" for line in changed[:DIFF_LINES]]
+def _diff_excerpt(diff: str) -> list[DiffLine]:
+    """The first changed lines of a change, shortened, and cut at LINE_CHARS characters."""
+    return [_cut_paragraph(line) for line in changed_lines(diff)[:DIFF_LINES]]
 
 
-def _page(report_url: str | None, slug: str) -> str | None:
-    return f"{report_url}/incidents/{filename(slug)}.html" if report_url else None
+def _cut_paragraph(line: DiffLine) -> DiffLine:
+    kept: list[Piece] = []
+    room = LINE_CHARS - 1
+    for piece in line.short:
+        if len(piece.text) > room:
+            kept += [Piece(piece.kind, piece.text[:room]), GAP]
+            return DiffLine(line.kind, tuple(kept), tuple(kept))
+        kept.append(piece)
+        room -= len(piece.text)
+    return line
 
 
 def _cut(body: str, limit: int) -> str:

@@ -8,7 +8,18 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
-from citewatch.storage.outbox import ALERT_KINDS, IncidentNotice, pending_notices
+from citewatch.storage.outbox import ALERT_KINDS, EventNotice, IncidentNotice, SourceNotice, pending_notices
+
+# What each event asks of a maintainer, most pressing first: (what, one, many).
+_NEEDS = (
+    ("dead without copy", "dead source without an archived copy", "dead sources without an archived copy"),
+    ("dead with copy", "dead source with an archived copy to cite", "dead sources with an archived copy to cite"),
+    ("headline", "changed headline", "changed headlines"),
+    ("edit", "edit", "edits"),
+    ("moved", "moved source", "moved sources"),
+    ("blocked", "blocked source", "blocked sources"),
+    ("revived", "source back online", "sources back online"),
+)
 
 
 class Audience(Protocol):
@@ -41,9 +52,31 @@ class Digest:
         incidents = len(self.incidents)
         return f"[citewatch] {', '.join(parts)} across {incidents} incident{'s' if incidents != 1 else ''}"
 
+    def summary(self) -> str:
+        """What needs doing, most pressing first: "2 dead sources without an archived copy,
+        1 changed headline, 3 edits". An event reported under two incidents counts once."""
+        return needs(self.incidents)
+
     def only(self, audience: Audience) -> "Digest":
         """The part of the digest about the incidents an audience follows."""
         return replace(self, incidents=tuple(i for i in self.incidents if audience.matches(i.category, list(i.tags))))
+
+
+def needs(incidents: tuple[IncidentNotice, ...] | IncidentNotice) -> str:
+    """What the events of these incidents (or of one) ask of a maintainer, counted."""
+    if isinstance(incidents, IncidentNotice):
+        incidents = (incidents,)
+    events = {event.id: _need(source, event) for incident in incidents for source in incident.sources for event in source.events}
+    counts = Counter(events.values())
+    return ", ".join(f"{counts[what]} {one if counts[what] == 1 else many}" for what, one, many in _NEEDS if counts[what])
+
+
+def _need(source: SourceNotice, event: EventNotice) -> str:
+    if event.kind == "dead":
+        return "dead with copy" if source.archive_url else "dead without copy"
+    if event.kind == "changed":
+        return "headline" if event.detail.get("title_changed") else "edit"
+    return event.kind
 
 
 def pending_digest(db: Database) -> Digest:

@@ -15,10 +15,13 @@ from .digest import Digest
 from .templating import environment, one_line
 
 
-def render_message(digest: Digest, settings: EmailSettings, recipients: tuple[str, ...]) -> EmailMessage:
-    """A multipart/alternative message with a fresh Message-ID."""
+def render_message(
+    digest: Digest, settings: EmailSettings, recipients: tuple[str, ...], report_url: str | None = None
+) -> EmailMessage:
+    """A multipart/alternative message with a fresh Message-ID; its changes link to the
+    published report's pages when `report_url` says where it is."""
     subject = one_line(digest.subject())  # no CR/LF from the web, so no injected headers
-    context = {"digest": digest, "subject_line": subject, "limit": settings.diff_lines}
+    context = {"digest": digest, "subject_line": subject, "limit": settings.diff_lines, "report_url": report_url}
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.sender

@@ -96,7 +96,7 @@ class EmailNotifier(Notifier):
         for recipients, part in parts:
             if not part.incidents or not recipients:
                 continue
-            message = render_message(part, self.email, recipients)
+            message = render_message(part, self.email, recipients, self.settings.schedule.report_url)
             payload = message.as_bytes(policy=SMTP)  # CRLF line ends, as sent
             messages.append(Message(self.channel, message["Message-ID"], tuple(recipients), message["Subject"], payload))
         return messages
@@ -150,7 +150,6 @@ class AppriseNotifier(Notifier):
     def __init__(self, settings: Settings, options: dict[str, Any], channel: str | None = None) -> None:
         super().__init__(settings, options, channel)
         self.config = apprise_options(options, f"notify ({self.channel})")
-        self.report_url = settings.schedule.report_url
         for index, url in enumerate(self.config.urls):
             target = AppriseTarget(url)
             if target.plugin is None:
@@ -168,7 +167,7 @@ class AppriseNotifier(Notifier):
             return []
         messages = []
         for target in self.targets():
-            title, body = chat_message(part, self.config.format == "markdown", target.room(), self.report_url)
+            title, body = chat_message(part, self.config.format == "markdown", target.room(), self.settings.schedule.report_url)
             payload = json.dumps({"title": title, "body": body, "format": self.config.format}).encode()
             messages.append(Message(self.channel, make_msgid("citewatch"), (target.ref,), title, payload))
         return messages

@@ -5,32 +5,36 @@ Autoescaping is on for HTML: titles and text come from the web."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from citewatch.model import reason_words
 
+from .digest import needs
+from .worddiff import DiffLine, as_text, changed_lines, diff_lines, hidden_lines
 
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # add | del | hunk | file | context
-    text: str
-
-
-def diff_lines(diff: str, limit: int) -> list[DiffLine]:
-    return [_classify(line) for line in diff.splitlines()[:limit]]
-
-
-def hidden_lines(diff: str, limit: int) -> int:
-    return max(len(diff.splitlines()) - limit, 0)
-
-
-def _classify(line: str) -> DiffLine:
-    if line.startswith(("+++", "---")):
-        return DiffLine("file", line)
-    return DiffLine({"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "context"), line)
+# How a change looks on a page (reports, `citewatch serve`): _diff.html.j2's markup.
+DIFF_CSS = (
+    ".diff{background:#f6f8fa;padding:6px 10px;font-size:0.9em;border-radius:6px;overflow-wrap:anywhere}"
+    ".diff>div{margin:4px 0;padding:1px 8px;border-left:3px solid transparent;white-space:pre-wrap}"
+    ".diff .edit{border-color:#d4a72c}.diff .add{background:#e6ffec;border-color:#2da44e}"
+    ".diff .del{background:#ffebe9;border-color:#cf222e}.diff .context,.diff .hunk,.diff .gap{color:#656d76}"
+    ".diff del{background:#ffc1c0;color:#82071e;padding:0 1px}.diff ins{background:#abf2bc;color:#055d20;padding:0 1px}"
+    ".diff .sign{font-weight:600;color:#656d76}"
+)
+# The same for an email, inline: mail clients drop <style>.
+EMAIL_DIFF_STYLE = {
+    "block": "background: #f7f7f7; padding: 6px 10px; font-size: 0.92em; border-radius: 4px; overflow-wrap: anywhere;",
+    "line_edit": "margin: 4px 0; padding: 1px 8px; border-left: 3px solid #d4a72c;",
+    "line_add": "margin: 4px 0; padding: 1px 8px; border-left: 3px solid #2da44e; background: #e6ffec;",
+    "line_del": "margin: 4px 0; padding: 1px 8px; border-left: 3px solid #cf222e; background: #ffebe9;",
+    "line_context": "margin: 4px 0; padding: 1px 8px; border-left: 3px solid transparent; color: #57606a;",
+    "line_hunk": "margin: 4px 0; padding: 1px 8px; border-left: 3px solid transparent; color: #8c959f;",
+    "del": "background: #ffc1c0; color: #82071e; padding: 0 1px;",
+    "add": "background: #abf2bc; color: #055d20; padding: 0 1px;",
+    "gap": "color: #8c959f;",
+}
 
 
 def when(value: str | None) -> str:
@@ -46,7 +50,28 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 def markdown_text(value: str | None) -> str:
     """Text from the web as inert Markdown: one line, every markup character escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(value))
+    return _markdown_words(one_line(value))
+
+
+def markdown_line(line: DiffLine, short: bool = False) -> str:
+    """A changed line in Markdown: the words taken out struck through, those put in bold."""
+    if line.kind in ("add", "del"):
+        return f"*{'Added' if line.kind == 'add' else 'Removed'}:* {markdown_text(line.text)}"
+    marks = {"del": "~~{}~~", "add": "**{}**"}
+    return "".join(
+        marks[piece.kind].format(_markdown_words(piece.text)) if piece.kind in marks else _markdown_words(piece.text)
+        for piece in (line.short if short else line.pieces)
+    )
+
+
+def _markdown_words(value: str) -> str:
+    """Words of a line, escaped, their spaces kept: the marks around them need them."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", value))
+
+
+def report_page(report_url: str | None, slug: str) -> str | None:
+    """Where an incident's page of the published report is, when the report is published."""
+    return f"{report_url}/incidents/{filename(slug)}.html" if report_url else None
 
 
 def markdown_url(value: str) -> str:
@@ -75,7 +100,8 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+environment.globals.update(diff_css=DIFF_CSS, email_diff_style=EMAIL_DIFF_STYLE, report_page=report_page)
 environment.filters.update(
-    diff_lines=diff_lines, hidden_lines=hidden_lines, when=when, day=day, md=markdown_text,
+    needs=needs, diff_lines=diff_lines, hidden_lines=hidden_lines, changed_lines=changed_lines, text_line=as_text, md_line=markdown_line, when=when, day=day, md=markdown_text,
     md_url=markdown_url, fence=fence, filename=filename, reason=reason_words, oneline=one_line,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from citewatch.errors import BadInput, Busy, CitewatchError, RunFailed
 from citewatch.facade import Citewatch, LookupRun
 from citewatch.model import CheckSummary, State, reason_words
 from citewatch.reports.formats import ReportFormat, json_list
+from citewatch.reports.worddiff import as_text, word_diff
 from citewatch.storage.lock import RunLock
 from citewatch.version import __version__
 
@@ -242,21 +244,43 @@ def _stream_json_list(items: Iterable[dict[str, Any]], chunk: int = 1000) -> Non
 
 
 _DIFF_COLOURS = {"+": "green", "-": "red", "@": "cyan"}
+_WORD_STYLES = {"del": {"fg": "red", "strikethrough": True}, "add": {"fg": "green", "underline": True}, "gap": {"dim": True}}
+_LINE_COLOURS = {"add": "green", "del": "red", "hunk": "cyan"}
+
+
+def _colour_terminal() -> bool:
+    """Whether the output is a terminal that takes colour (https://no-color.org)."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 @cli.command()
 @click.argument("url")
+@click.option("--unified", is_flag=True, help="The change as a unified diff of whole paragraphs, as stored.")
 @click.pass_obj
-def diff(cw: Citewatch, url: str) -> None:
-    """Show the latest content change of URL as a unified diff (coloured on a terminal)."""
+def diff(cw: Citewatch, url: str, unified: bool) -> None:
+    """Show the latest content change of URL: each edited paragraph with the words taken
+    out and put in marked (in colour on a terminal, as [-old-]{+new+} elsewhere)."""
     change = cw.diff(url)
     if change is None:
         click.echo(f"No content change recorded for {url}.")
         return
     click.echo(f"Changed {_short_time(change.at)}: {change.summary} (similarity {change.similarity:.0%})")
-    for line in change.diff.splitlines():
-        colour = None if line.startswith(("+++", "---")) else _DIFF_COLOURS.get(line[:1])
-        click.secho(line, fg=colour, bold=line.startswith(("+++", "---")))
+    if unified:
+        for line in change.diff.splitlines():
+            colour = None if line.startswith(("+++", "---")) else _DIFF_COLOURS.get(line[:1])
+            click.secho(line, fg=colour, bold=line.startswith(("+++", "---")))
+        return
+    for line in word_diff(change.diff):
+        if not _colour_terminal():
+            click.echo(as_text(line, short=False))
+        elif line.kind == "edit":
+            styled = (click.style(piece.text, **_WORD_STYLES[piece.kind]) if piece.kind in _WORD_STYLES else piece.text
+                      for piece in line.pieces)
+            click.echo("~ " + "".join(styled))
+        elif line.kind in _LINE_COLOURS:
+            click.secho(as_text(line, short=False), fg=_LINE_COLOURS[line.kind])
+        else:
+            click.echo(as_text(line, short=False))
 
 
 @cli.command()

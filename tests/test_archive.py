@@ -128,7 +128,7 @@ def test_a_pdf_source_is_extracted_archived_and_its_changes_detected(config_file
     row = status_json(config_file)[url]
     assert (row["state"], row["changes"]) == ("ok", 1)
     diff = run_cli(config_file, "diff", url).output
-    assert "-Damages of 5,000 euros are awarded." in diff and "+Damages of 50,000 euros are awarded." in diff
+    assert "~ Damages of [-5,000-]{+50,000+} euros are awarded." in diff
     raw = run_cli(config_file, "snapshot", url, "--raw")
     assert raw.stdout_bytes == amended
 

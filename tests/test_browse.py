@@ -96,8 +96,9 @@ def test_pages_are_titled_described_and_show_diffs_as_diffs(datasette):
     sources = datasette("/citewatch/sources").text
     assert "One row per cited URL" in sources
     changes = lxml_html.fromstring(datasette("/citewatch/changes_this_week").text)
-    (diff, *_) = changes.xpath("//pre[@class='citewatch-diff']")
-    assert diff.xpath("span[@class='add']") and diff.xpath("span[@class='del']")
+    (diff, *_) = changes.xpath("//div[@class='diff']")
+    (edit, *_) = diff.xpath("div[@class='edit']")  # a paragraph edited: its changed words marked
+    assert edit.xpath("del") and edit.xpath("ins")
 
 
 def test_nothing_served_can_write(datasette, tracker):

@@ -115,8 +115,7 @@ def test_a_real_edit_among_in_body_noise_still_alerts_and_the_diff_shows_only_th
     run_cli(config_file, "check", "--all")
     assert status_json(config_file)[web.url("/article")]["changes"] == 1
     diff = run_cli(config_file, "diff", web.url("/article")).output
-    assert "-The same memo rescinds the humanitarian demining programme, which had provided more than $5 billion" in diff
-    assert "+The same memo rescinds the humanitarian demining programme, which had provided more than $3 billion" in diff
+    assert "~ The same memo rescinds the humanitarian demining programme, which had provided more than $[-5-]{+3+} billion" in diff
     assert "READ MORE" not in diff and "comments" not in diff and "minutes ago" not in diff
 
 
@@ -138,7 +137,7 @@ def test_an_article_in_a_layout_table_keeps_its_paragraphs_apart(config_file, tm
     web.pages["/article"] = Page(lambda n: with_in_body_noise(n, REAL_EDITS["one number"](TABLE_LAYOUT)))
     run_cli(config_file, "check", "--all")
     assert status_json(config_file)[web.url("/article")]["changes"] == 1
-    diff = run_cli(config_file, "diff", web.url("/article")).output
+    diff = run_cli(config_file, "diff", "--unified", web.url("/article")).output
     paragraph = "{} more than ${} billion to help 125 countries clear unexploded mines and other remnants of war."
     start = "The same memo rescinds the humanitarian demining programme, which had provided"
     assert f"\n-{paragraph.format(start, 5)}\n+{paragraph.format(start, 3)}\n" in diff  # one paragraph per line
@@ -151,7 +150,7 @@ def test_history_lists_checks_and_their_events(config_file, tmp_path, web):
     assert "changed: 1 paragraph added" in output
     diff = run_cli(config_file, "diff", web.url("/article")).output
     assert diff.startswith("Changed ") and "1 paragraph added" in diff
-    assert "+Correction: an earlier version of this article misstated the number of countries." in diff
+    assert "\n+ Correction: an earlier version of this article misstated the number of countries.\n" in diff
     assert "\x1b[" not in diff  # plain when not a terminal
 
 

@@ -43,8 +43,8 @@ def test_each_digest_reaches_the_webhook_once_with_what_changed_and_died(tmp_pat
     assert body.index("Demining programme cut") < body.index("Landmine ban reversed")  # by incident, as in email
     assert "[Landmine ban reversed](https://tracker.example/incident/landmine-policy)" in body
     assert "**Changed**" in body and "1 paragraph changed" in body
-    assert "```diff\n-The same memo rescinds" in body and "+The same memo rescinds" in body
-    assert "$4 billion" in body and f"`citewatch diff {events.url('/landmines')}`" in body
+    assert "\n  - … " in body and "which had provided more than $~~5~~**4** billion" in body
+    assert f"`citewatch diff {events.url('/landmines')}`" in body
     assert "**Dead** since" in body and "No verified Wayback copy" in body
     assert "&lt;script&gt;" not in body and "\\<script\\>" in body  # a hostile title stays inert text
 
@@ -199,7 +199,7 @@ def test_long_digests_are_shortened_for_chat_and_link_to_the_report(tmp_path, ev
     assert "Whole diff: [on the report](https://tracker.example/citewatch/incidents/landmine-policy.html#source-" in full
 
     _, short = chat_message(digest, markdown=True, limit=len(full) - 1, report_url="https://tracker.example/citewatch")
-    assert "```" not in short and "Landmine ban reversed" in short  # the excerpts go first
+    assert "~~" not in short and "Landmine ban reversed" in short  # the excerpts go first
 
     _, shorter = chat_message(digest, markdown=False, limit=700, report_url="https://tracker.example/citewatch")
     assert len(shorter) <= 700 and "Demining programme cut" in shorter and "Landmine ban reversed" not in shorter
@@ -211,5 +211,5 @@ def test_a_long_changed_line_is_cut_in_the_excerpt(tmp_path, web):
     long_paragraph = "word " * 400
     digest = _changed_digest(tmp_path, web, long_paragraph)
     _, body = chat_message(digest, markdown=True)
-    excerpt = body[body.index("```diff"):]
-    assert all(len(line) <= 200 for line in excerpt.splitlines()) and "…" in excerpt
+    excerpt = [line for line in body.splitlines() if line.startswith("  - ")]
+    assert excerpt and all(len(line) <= 200 + len("  - ~~~~****") for line in excerpt) and "…" in excerpt[0]

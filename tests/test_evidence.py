@@ -19,6 +19,7 @@ import pytest
 from cryptography import x509
 from fake_tsa import FakeTSA
 from helpers import ARTICLE, Checker, query, run_cli, write_record
+from lxml import html as lxml_html
 from test_archive import warc_files, warcio
 from warcio.archiveiterator import ArchiveIterator
 from webserver import Page
@@ -271,7 +272,9 @@ def test_the_report_shows_the_drift_from_the_cited_version(config_file, tmp_path
     assert run_cli(config_file, "report", "--out", str(out)).exit_code == 0
     page = (out / "incidents" / "incident.html").read_text()
     assert "Since the cited version of 2026-01-05: 1 paragraph changed" in page and "% alike" in page
-    assert "$5 billion" in page and "$3 billion" in page  # the diff runs from the cited version to now, not the last edit
+    drift = lxml_html.fromstring(page).xpath("//details[@class='drift']")[0]
+    edit = drift.xpath(".//div[@class='edit']")[0]  # the diff runs from the cited version to now, not the last edit
+    assert (edit.xpath("string(del)"), edit.xpath("string(ins)")) == ("5", "3") and "$53 billion" in edit.text_content()
     assert run_cli(config_file, "report", "--out", str(out), "--format", "json").exit_code == 0
     (citation,) = json.loads((out / "citations.json").read_text())
     assert citation["cited_version_at"].startswith("2026-01-05") and 0 < citation["drift_similarity"] < 1

@@ -91,7 +91,8 @@ def test_html_incident_page(config_file, tmp_path, site):
     assert HOSTILE in text and "Casualty figures" in text and "Clinic hit" in text
     badges = [b.text_content() for b in tree.xpath("//table//span[contains(@class, 'badge')]")]
     assert sorted(badges) == ["dead", "ok", "ok"]
-    assert any("$4 billion" in ins.text_content() for ins in tree.xpath("//ins"))
+    edit = tree.xpath("//div[@class='diff']/div[@class='edit']")[0]
+    assert [d.text_content() for d in edit.xpath("del|ins")] == ["5", "4"] and "more than $54 billion" in edit.text_content()
     paste = tree.xpath("string(//pre[@class='paste'])")
     assert f"Original: {site.url('/gone')}" in paste and "Archived copy: https://web.archive.org/web/20260104000000/gone" in paste
     local = tree.xpath("//a[text()='local copy']/@href")
@@ -108,7 +109,7 @@ def test_markdown_ready_to_paste(config_file, tmp_path, site):
     page = (out / "incidents" / "strike-on-clinic.md").read_text()
     assert "| **dead** | the page is not found \\(http\\_404\\) |" in page
     assert "## Replacements for dead citations" in page and "<https://web.archive.org/web/20260104000000/gone>" in page
-    assert "```diff" in page and "+The same memo rescinds the humanitarian demining programme, which had provided more than $4 billion" in page
+    assert "\n- The same memo rescinds the humanitarian demining programme, which had provided more than $~~5~~**4** billion" in page
     assert "<script>" not in page and "\\<script\\>" in page and "\\[click\\]\\(javascript" in page
     assert "(incidents/strike-on-clinic.md)" in (out / "index.md").read_text()
 
@@ -179,7 +180,7 @@ def test_a_report_written_again_rewrites_only_the_incidents_that_changed(config_
     edited = report_later()
     assert edited.changed == 1
     assert [path.relative_to(out).as_posix() for path in edited.files][:2] == ["index.html", "incidents/strike-on-clinic.html"]
-    assert "$3 billion" in (out / "incidents" / "strike-on-clinic.html").read_text()
+    assert "more than $<del>4</del><ins>3</ins> billion" in (out / "incidents" / "strike-on-clinic.html").read_text()
     assert (out / "incidents" / "aid-cut.html").stat().st_mtime_ns == pages["aid-cut.html"]
     index = (out / "index.html").read_text()
     assert "Link rot across 2 incidents" in index and "Strike on a clinic" in index and "Aid programme cut" in index
