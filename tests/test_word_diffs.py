@@ -17,6 +17,7 @@ from webserver import Page, Web
 from citewatch.reports import worddiff
 from citewatch.reports.chat import chat_message
 from citewatch.reports.digest import pending_digest
+from citewatch.reports.templating import environment, markdown_line
 from citewatch.scheduler import cli
 
 HEADLINE = "Demining programme cut as landmine policy reversed"
@@ -186,3 +187,11 @@ def test_citewatch_diff_marks_words_or_colours_them_on_a_terminal(edited, monkey
     coloured = CliRunner().invoke(cli.cli, ["--config", str(config), "diff", web.url("/word")], color=True).output
     assert "\x1b[" in coloured and "{+" not in coloured
     assert re.search(r"would (\x1b\[[0-9;]*m)+not\x1b\[0m put", coloured)
+
+
+def test_words_from_the_web_stay_text_in_html_and_markdown():
+    diff = _diff(["Say <b>hi</b> to <script>x()</script> ~~now~~."], ["Say <b>bye</b> to <script>x()</script> ~~now~~."])
+    lines = worddiff.word_diff(diff)
+    html = environment.get_template("_diff.html.j2").module.diff_html(lines)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<del>hi</del><ins>bye</ins>" in html
+    assert markdown_line(lines[0]) == r"Say \<b\>~~hi~~**bye**\</b\> to \<script\>x\(\)\</script\> \~\~now\~\~."
