@@ -10,6 +10,7 @@ a line of the new text that the old page already showed was not added.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cached_property
 
@@ -20,6 +21,7 @@ from .text import words
 
 MAX_PIECES = 3  # runs of words that a line joined from text apart may have
 _UNSEEN = ".//script|.//style|.//noscript|.//template"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # lxml reads them from broken pages, never writes them
 
 
 _BLOCKS = frozenset(
@@ -38,8 +40,8 @@ def visible_text(tree: lxml.html.HtmlElement | None) -> str:
         element.drop_tree()
     for element in body.iter():
         if isinstance(element.tag, str) and element.tag in _BLOCKS:
-            element.text = f" {element.text or ''}"
-            element.tail = f" {element.tail or ''}"
+            element.text = " " + _NOT_XML.sub("", element.text or "")
+            element.tail = " " + _NOT_XML.sub("", element.tail or "")
     return " ".join(body.text_content().split())
 
 

@@ -12,6 +12,7 @@ from webserver import Page
 
 from citewatch.crawler.extract import extract_article
 from citewatch.crawler.pages import PageKind, kind_of_page
+from citewatch.crawler.shown import parse_page, visible_text
 from citewatch.model import FetchResult, SourceToCheck, StoredSnapshot
 
 PARAGRAPHS = re.findall(r"<p>.*?</p>", ARTICLE)
@@ -222,3 +223,9 @@ def test_new_prose_where_the_article_stops_is_an_edit_even_beside_an_offer():
     rewritten = PAYWALLED.replace("<div class='k2'>", f"<p>{NEW_PROSE}</p><div class='k2'>")
     text = "\n".join([*(re.sub("<.*?>", "", p) for p in PARAGRAPHS[:2]), NEW_PROSE, OFFER])
     assert kind_against_cited(rewritten, text) is None
+
+
+def test_control_characters_from_a_broken_page_never_stop_reading_it():
+    """lxml reads them from a page's text but refuses to write them back (a random garbage
+    page in test_hostile hit it now and then)."""
+    assert visible_text(parse_page("<html><body><p>a\x01b\x0bc</p><div>x\x02</div>tail\x03</body></html>")) == "abc x tail"
