@@ -43,6 +43,7 @@ REASONS = {
     "http_5xx": "the server fails",
     "soft_404": "the site's \"not found\" page instead of the article",
     "removed": "a notice that the article was removed",
+    "removed_by_platform": "the platform says the post, video or account is gone or private",
     "redirect_to_home": "sent to the site's home page",
     "redirect_to_listing": "sent to search results or a listing of other articles",
     "parked": "the domain shows a parking or for-sale page",
@@ -58,11 +59,14 @@ REASONS = {
     "forbidden": "the site refuses us",
     "auth_required": "the site asks for a login",
     "legal_block": "unavailable for legal reasons",
+    "geo_blocked": "not available in the region citewatch checks from",
     "rate_limited": "the site asks us to slow down",
     "bot_challenge": "a bot check or CAPTCHA in front of the article",
     "consent": "a cookie-consent wall in front of the article",
     "paywall": "a paywall in front of the article",
     "login_required": "a sign-in wall in front of the article",
+    "no_browser": "the page needs a browser to show its text, and none is installed (apt-get install chromium)",
+    "render_failed": "the page needs a browser to show its text, and rendering it failed",
 }
 
 
@@ -216,6 +220,7 @@ class FetchResult:
     last_seen: StoredSnapshot | None = None  # the article as last seen, loaded when the bytes changed
     last_seen_page: Callable[[], str | None] | None = None  # its page, read back from the archive when first asked
     failure: CheckFailure | None = None  # a step failed: the steps after it pass the check on to be recorded
+    rendering: str | None = None  # "rendered" in a browser, or why a page that needed one was not
 
     @property
     def page_url(self) -> str:

@@ -26,6 +26,7 @@ from lxml.html import HtmlElement
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import standins  # noqa: E402
+from apps import FRAMEWORKS, SCRIPTED, app_page  # noqa: E402
 from corpus import CorpusPage, LoopbackWeb, citewatch_citing, load_corpus  # noqa: E402
 
 from citewatch.config import CrawlSettings, Settings  # noqa: E402
@@ -274,9 +275,37 @@ class Kind:
     name: str
     mutate: Mutation
     real_edit: bool
+    app: str | None = None  # the page is a JavaScript application's: "state" (in its embedded state) or SCRIPTED
+
+
+def _app_paragraphs(page: CorpusPage) -> list[str]:
+    return [line for line in page.article.splitlines() if len(line.split()) >= 8]
+
+
+def app_number_edited(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    """Only applicability is asked of the tree: the edit itself is made in the state (see Scenario.render)."""
+    return len(_app_paragraphs(page)) >= 3 and any(re.search(r"\d", line) for line in _app_paragraphs(page))
+
+
+def app_word_edited(tree: HtmlElement, page: CorpusPage, rng: random.Random) -> bool:
+    return len(_app_paragraphs(page)) >= 3
+
+
+def _edit_app_paragraphs(paragraphs: list[str], kind_name: str) -> list[str]:
+    edited = list(paragraphs)
+    if kind_name in (APP_NUMBER.name, SCRIPTED_NUMBER.name):
+        index = next(i for i, line in enumerate(edited) if re.search(r"\d", line))
+        edited[index] = re.sub(r"\d", lambda m: str((int(m.group(0)) + 1) % 10), edited[index], count=1)
+    else:
+        words = edited[len(edited) // 2].split(" ")
+        edited[len(edited) // 2] = " ".join(words[:3] + ["not"] + words[3:])
+    return edited
 
 
 REFORMAT = Kind("markup reformatted", reformatted, False)
+APP_NUMBER = Kind("app state: one number", app_number_edited, True, app="state")
+APP_NOISE = Kind("app state: build, stamps, teasers", app_word_edited, False, app="state")
+SCRIPTED_NUMBER = Kind("drawn by scripts: one number", app_number_edited, True, app=SCRIPTED)
 KINDS = [
     Kind("one word", one_word, True),
     Kind("one number", one_number, True),
@@ -296,6 +325,11 @@ KINDS = [
     Kind("redesigned template", redesigned, False),
     Kind("consent wall now and then", consent_now_and_then, False),
     Kind("metered paywall now and then", paywall_now_and_then, False),
+    APP_NUMBER,
+    Kind("app state: one word", app_word_edited, True, app="state"),
+    APP_NOISE,
+    SCRIPTED_NUMBER,
+    Kind("drawn by scripts: build, teasers", app_word_edited, False, app=SCRIPTED),
 ]
 
 
@@ -309,6 +343,8 @@ class Scenario:
 
     def render(self, request_number: int) -> str:
         """The baseline, or a variant that noise kinds draw afresh on every request."""
+        if self.kind.app:
+            return self.render_app(request_number)
         if not self.mutated:
             return self.baseline
         rng = random.Random(f"{self.path}:{request_number if not self.kind.real_edit else 0}")
@@ -316,6 +352,17 @@ class Scenario:
         self.kind.mutate(tree, self.page, rng)
         html = lxml.html.tostring(tree, encoding="unicode")
         return re.sub(r">\s+<", ">\n    <", html) if self.kind is REFORMAT else html
+
+
+    def render_app(self, request_number: int) -> str:
+        """The article as an application embeds it: a new build and new teasers on every
+        request, the edit (for real edits) once mutated."""
+        paragraphs = _app_paragraphs(self.page)
+        if self.mutated and self.kind.real_edit:
+            paragraphs = _edit_app_paragraphs(paragraphs, self.kind.name)
+        framework = FRAMEWORKS[int(self.page.id[:8], 16) % len(FRAMEWORKS)] if self.kind.app == "state" else SCRIPTED
+        title = self.page.html[self.page.html.find("<title>") + 7:self.page.html.find("</title>")][:120] or "Article"
+        return app_page(title, paragraphs, framework, random.Random(f"{self.path}:{request_number}"))
 
 
 _PARSED: dict[str, HtmlElement] = {}

@@ -67,9 +67,9 @@ Render = Callable[[int], Answer]  # request number -> answer
 
 
 class LoopbackWeb:
-    """Serves `routes[path](request_number)` on 127.0.0.1; other paths get `unknown`."""
+    """Serves `routes[path](request_number)` on `host` (127.0.0.1); other paths get `unknown`."""
 
-    def __init__(self, unknown: Render | None = None) -> None:
+    def __init__(self, unknown: Render | None = None, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Render] = {}
         self.unknown = unknown
         self.hits: dict[str, int] = {}
@@ -95,12 +95,13 @@ class LoopbackWeb:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = host
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        return f"http://{self.host}:{self.server.server_address[1]}{path}"
 
     def close(self) -> None:
         self.server.shutdown()

@@ -66,7 +66,7 @@ class Kind:
     name: str
     expect: str  # the final state, "state/reason" or a prefix of it
     behaviour: Behaviour
-    lenient: bool = False  # served by the site that answers 200 to unknown paths
+    site: str = "strict"  # strict (404 to made-up paths), lenient (200 to them), or region (the whole site closed to us)
     network: str | None = None  # "dns" or "refused": a URL that cannot be reached
     applies: Callable[[CorpusPage], bool] = lambda page: True  # False: the page cannot have this variant
     edits: bool = False  # the article is really edited: a change alert is right
@@ -103,7 +103,7 @@ KINDS = [
     Kind("rate limited (429)", "blocked/rate_limited", _from_day_one(lambda page, s: (429, {"Retry-After": "3600"}, "Slow down"))),
     Kind("one-off 503", "ok", lambda day, page, s: (503, {}, "<h1>Service Unavailable</h1>") if day == 2 else page.html),
     Kind("moved permanently", "moved", _from_day_one(lambda page, s: (301, {"Location": s.path + "-moved"}, ""))),
-    Kind("lenient site, alive", "ok", lambda day, page, s: page.html, lenient=True),
+    Kind("lenient site, alive", "ok", lambda day, page, s: page.html, site="lenient"),
     Kind("consent wall", "blocked/consent", _from_day_one(_consent)),
     Kind("consent wall now and then", "ok", _on_days({1, 3}, _consent)),
     Kind("paywall", "blocked/paywall", _from_day_one(_paywall), applies=_cuttable),
@@ -115,13 +115,21 @@ KINDS = [
         "</p>", "</p><p>The ministry said the report 'is no longer available' and asked readers to subscribe, sign in "
         "and accept all cookies before they could read it.</p>", 1)), edits=True),
     Kind("moved and redesigned", "moved", _from_day_one(lambda page, s: (301, {"Location": s.path + "-moved"}, ""))),
+    Kind("region block, one page", "blocked/geo_blocked", _from_day_one(lambda page, s: standins.region_block(page.html, s.number))),
+    Kind("region block, one page (451)", "blocked/geo_blocked",
+         _from_day_one(lambda page, s: (451, {}, standins.region_block(page.html, s.number)))),
+    Kind("region block, whole site", "blocked/geo_blocked", _from_day_one(lambda page, s: region_site(s.number)), site="region"),
+    Kind("platform sign-in wall", "blocked/login_required", _from_day_one(lambda page, s: standins.login_wall(s.number))),
+    Kind("consent on another host", "blocked/consent", _from_day_one(lambda page, s: (
+        302, {"Location": s.elsewhere + standins.CONSENT_HOST_PATHS[s.number % len(standins.CONSENT_HOST_PATHS)]}, ""))),
     Kind("404", "dead/http_404", _from_day_one(lambda page, s: (404, {}, "<h1>Not found</h1>"))),
     Kind("410", "dead/http_410", _from_day_one(lambda page, s: (410, {}, "<h1>Gone</h1>"))),
-    Kind("soft 404", "dead/soft_404", _from_day_one(lambda page, s: site_not_found_page(s.template, s.path)), lenient=True),
+    Kind("soft 404", "dead/soft_404", _from_day_one(lambda page, s: site_not_found_page(s.template, s.path)), site="lenient"),
     Kind("removal notice", "dead/removed", _from_day_one(lambda page, s: standins.removal_notice(page.html, s.number))),
     Kind("redirect to home", "dead/redirect_to_home", _from_day_one(lambda page, s: (301, {"Location": "/"}, ""))),
     Kind("redirect to a listing", "dead/redirect_to_listing", _from_day_one(lambda page, s: (
         302, {"Location": standins.LISTING_PATHS[s.number % len(standins.LISTING_PATHS)]}, ""))),
+    Kind("post removed by its platform", "dead/removed", _from_day_one(lambda page, s: standins.platform_gone(s.number))),
     Kind("parked domain", "dead/parked", _from_day_one(lambda page, s: PARKED.format(host=f"site-{page.id[:8]}.com"))),
     Kind("unresolvable host", "dead", lambda day, page, s: page.html, network="dns"),
     Kind("connection refused", "dead/refused", lambda day, page, s: page.html, network="refused"),
@@ -134,6 +142,7 @@ class Scenario:
     kind: Kind
     path: str
     template: CorpusPage
+    elsewhere: str  # another host, where consent and sign-in services live
     number: int = 0  # the page's number in the corpus: chooses a variant's language and wording
     day: int = 0
 
@@ -149,6 +158,11 @@ class Scenario:
         return standins.login_page(self.page.html, self.number)
 
 
+def region_site(number: int) -> Answer:
+    """A site closed to our region answers every path alike, 200 or 451."""
+    return (451 if number % 2 else 200, {}, standins.site_page(HOME, f"<h1>{standins.variant(standins.REGION_BLOCK, number)}</h1>"))
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -162,7 +176,10 @@ def main() -> None:
     pages = load_corpus(args.pages or None)
     strict = LoopbackWeb()
     lenient = LoopbackWeb(unknown=lambda n: site_not_found_page(pages[0], "/requested"))
+    region = LoopbackWeb(unknown=region_site)
+    elsewhere = LoopbackWeb(unknown=lambda n: standins.consent_wall(pages[1].html, n), host="127.0.0.2")
     strict.routes["/"] = lenient.routes["/"] = lambda n: HOME
+    sites = {"strict": strict, "lenient": lenient, "region": region}
     refused_port = closed_port()
     scenarios, urls = [], {}
     headlines = [page.html[page.html.find("<title>") + 7:page.html.find("</title>")][:80] for page in pages[:12]]
@@ -172,8 +189,8 @@ def main() -> None:
         for index, kind in enumerate(KINDS):
             if not kind.applies(page):
                 continue
-            scenario = Scenario(page, kind, f"/{page.id[:16]}/{index}", pages[0], number)
-            web = lenient if kind.lenient else strict
+            scenario = Scenario(page, kind, f"/{page.id[:16]}/{index}", pages[0], elsewhere.url(""), number)
+            web = sites[kind.site]
             web.routes[scenario.path] = scenario.render
             web.routes[scenario.path + "-moved"] = scenario.moved_copy
             web.routes[scenario.path + "-account/login"] = scenario.login
@@ -199,15 +216,15 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         states = {row.url: row.state + (f"/{row.reason}" if row.reason else "") for row in cw.status()}
         changed = {row.url: row.changes for row in cw.status()}
-    strict.close()
-    lenient.close()
+    for web in (strict, lenient, region, elsewhere):
+        web.close()
     report(scenarios, {s.path: states[urls[s.path]] for s in scenarios}, {s.path: changed[urls[s.path]] for s in scenarios},
            len(pages), elapsed)
 
 
 def report(scenarios: list[Scenario], final: dict[str, str], changes: dict[str, int], pages: int, elapsed: float) -> None:
     print(f"liveness accuracy over {pages} real pages, {len(scenarios)} sources, 5 checks over 4 days in {elapsed:.0f} s\n")
-    print(f"{'scenario':26} {'should be':26} {'right':>9}  {'false alerts':>12}  final states")
+    print(f"{'scenario':30} {'should be':26} {'right':>9}  {'false alerts':>12}  final states")
     right_kinds = 0
     for kind in KINDS:
         finals = [final[s.path] for s in scenarios if s.kind is kind]
@@ -215,7 +232,7 @@ def report(scenarios: list[Scenario], final: dict[str, str], changes: dict[str, 
         alerts = 0 if kind.edits else sum(1 for s in scenarios if s.kind is kind and changes[s.path])
         right_kinds += right == len(finals) and not alerts
         shown = ", ".join(f"{state} x{n}" for state, n in Counter(finals).most_common())
-        print(f"{kind.name:26} {kind.expect:26} {right:>4}/{len(finals):<4}  {alerts:>12}  {shown}")
+        print(f"{kind.name:30} {kind.expect:26} {right:>4}/{len(finals):<4}  {alerts:>12}  {shown}")
     dead = [s for s in scenarios if final[s.path].startswith("dead")]
     true_dead = [s for s in dead if s.kind.dies]
     should_die = [s for s in scenarios if s.kind.dies]

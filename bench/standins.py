@@ -73,6 +73,44 @@ REMOVED = {
     "tr": ("Bu haber yayından kaldırıldı.",),
 }
 
+# A page, or a whole site, closed to the region we check from.
+REGION_BLOCK = {
+    "en": ("This content is not available in your region.", "Sorry, our website is not available in your country.",
+           "Access denied: this video cannot be played from your location due to licensing restrictions."),
+    "es": ("Este contenido no está disponible en tu país.", "Lo sentimos, este sitio no está disponible en su región."),
+    "fr": ("Ce contenu n'est pas disponible dans votre pays.", "Désolé, ce site n'est pas accessible depuis votre région."),
+    "de": ("Dieser Inhalt ist in Ihrem Land nicht verfügbar.", "Dieses Angebot ist in deiner Region leider nicht abrufbar."),
+    "pt": ("Este conteúdo não está disponível no seu país.",),
+    "it": ("Questo contenuto non è disponibile nel tuo paese.",),
+    "ru": ("Этот материал недоступен в вашей стране.", "Сайт недоступен в вашем регионе."),
+    "ar": ("هذا المحتوى غير متاح في بلدك.",),
+    "tr": ("Bu içerik ülkenizde kullanılamıyor.",),
+    "zh": ("此内容在您所在的地区不可用。",),
+}
+
+# A platform's own shell saying a post, video or account is gone.
+PLATFORM_GONE = {
+    "en": ("Sorry, this page isn't available. The link you followed may be broken, or the page may have been removed.",
+           "Video unavailable. This video is private.", "This account doesn't exist. Try searching for another.",
+           "Hmm... this post was deleted by its author.", "Account suspended: this account has been suspended."),
+    "es": ("Esta publicación no está disponible.", "Esta cuenta no existe."),
+    "fr": ("Cette vidéo n'est pas disponible.", "Ce compte n'existe pas."),
+    "de": ("Dieser Beitrag ist nicht verfügbar.", "Dieses Konto existiert nicht."),
+    "pt": ("Esta publicação não está disponível.",),
+    "ru": ("Эта запись недоступна.", "Аккаунт заблокирован."),
+    "uk": ("Цю публікацію видалено.", "Цей обліковий запис не існує."),
+    "ar": ("هذا المنشور غير متاح.", "هذا الحساب غير موجود."),
+    "tr": ("Bu gönderi kullanılamıyor.",),
+}
+
+# A platform's sign-in wall: no password field until the scripts run.
+LOGIN_WALL = {
+    "en": ("Log in to see photos and videos from friends.", "Sign in to continue to this post."),
+    "es": ("Inicia sesión para ver esta publicación.",), "fr": ("Connectez-vous pour voir ce contenu.",),
+    "de": ("Melde dich an, um diesen Beitrag zu sehen.",), "ru": ("Войдите, чтобы увидеть эту запись.",),
+    "pt": ("Faça login para ver esta publicação.",), "ar": ("سجّل الدخول لمشاهدة هذا المنشور.",),
+}
+
 LISTING_PATHS = ("/search?q=landmines", "/tag/human-rights/", "/category/world/", "/topics/conflict", "/section/news/")
 
 LANGUAGES = list(CONSENT)
@@ -172,6 +210,38 @@ def removal_notice(template: str, number: int) -> str:
     notices = REMOVED[language(number, REMOVED)]
     notice = notices[(number // len(REMOVED)) % len(notices)]
     return site_page(template, f"<article><h1>{notice}</h1><p><a href='/'>↩</a></p></article>", title=notice)
+
+
+def variant(table: dict[str, tuple[str, ...]], number: int) -> str:
+    wordings = table[language(number, table)]
+    return wordings[(number // len(table)) % len(wordings)]
+
+
+def region_block(template: str, number: int) -> str:
+    notice = variant(REGION_BLOCK, number)
+    rng = random.Random(number)
+    return site_page(template, f"<div class='{_token(rng)}'><h2>{notice}</h2></div>", title="…")
+
+
+def platform_shell(main: str, number: int) -> str:
+    """A platform's page: its app shell, a long menu and footer of links, and `main`."""
+    rng = random.Random(number)
+    links = "".join(f"<a class='{_token(rng)}' href='/{_token(rng)}'>{_token(rng)} {_token(rng)} {_token(rng)}</a> "
+                    for _ in range(60))
+    return (f"<!DOCTYPE html><html><head><title>Platform</title><script>window.__BOOT__={{}}</script></head><body>"
+            f"<div id='app'><nav class='{_token(rng)}'>{links[:len(links) // 2]}</nav><main class='{_token(rng)}'>{main}</main>"
+            f"<footer class='{_token(rng)}'>{links[len(links) // 2:]}</footer></div></body></html>")
+
+
+def platform_gone(number: int) -> str:
+    return platform_shell(f"<div><span>{variant(PLATFORM_GONE, number)}</span></div>", number)
+
+
+def login_wall(number: int) -> str:
+    return platform_shell(f"<h2>{variant(LOGIN_WALL, number)}</h2><button>→</button>", number)
+
+
+CONSENT_HOST_PATHS = ("/consent?continue=1", "/v2/collectConsent?site=1", "/privacy/gdpr", "/cmp/choices")
 
 
 def listing_page(template: str, number: int, headlines: list[str]) -> str:

@@ -324,6 +324,21 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class RenderSettings:
+    """Pages drawn by scripts, rendered in headless Chromium (scrapy-playwright, with the
+    system's browser: Debian's `chromium`; nothing is downloaded). Pages of `hosts` always,
+    and with `auto`, any page whose HTML shows no text at all and carries no article in
+    its embedded state. Off, with the check saying so, when no browser is installed."""
+
+    hosts: tuple[str, ...] = _setting((), _strings)  # rendered always (their pages need scripts)
+    auto: bool = _setting(True, _boolean)  # render pages that show no text without scripts
+    browser: str | None = _setting(None, _text)  # the browser's executable; none: chromium on PATH
+    timeout: float = _setting(20.0, _duration)  # per page, to load and settle
+    pages: int = _setting(2, _positive_int)  # pages rendered at once per crawl process
+    memory_mb: int = _setting(512, _positive_int)  # the JavaScript heap of each page
+
+
+@dataclass(frozen=True)
 class PluginSettings:
     """Which registered plug-ins of one kind apply: all built-in ones but those in `off`,
     and the classes in `add` (registered names or "package.module:ClassName")."""
@@ -413,6 +428,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
     judges: PluginSettings = field(default_factory=PluginSettings)  # page judges (crawler/judges.py)
     noise: PluginSettings = field(default_factory=PluginSettings)  # noise rules (crawler/noise.py)
     notify: tuple[NotifierSettings, ...] = field(default=(), metadata={"parse": _notifiers})  # besides email

@@ -19,11 +19,12 @@ from scrapy.settings import default_settings
 from citewatch.config import Settings
 from citewatch.model import CheckSummary, SourceToCheck
 
+from . import render
 from .capture import RawCapture
 from .control import CrawlControl
 from .extract import ExtractionPool
 from .guard import AddressGuardMiddleware, PrivateAddressFilter
-from .pipelines import FAILED_STAT, ConfirmPipeline, ExtractPipeline, LivenessPipeline, StorePipeline
+from .pipelines import FAILED_STAT, ConfirmPipeline, ExtractPipeline, LivenessPipeline, RenderPipeline, StorePipeline
 from .spider import CheckSpider
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ _UNUSED_EXTENSIONS = {
 def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
     """citewatch's settings as Scrapy settings: politeness, limits and our components."""
     crawl = settings.crawl
+    rendering = render.scrapy_settings(settings)
     return {
         "CITEWATCH_SETTINGS": settings,
         "CITEWATCH_EXTRACT_WORKERS": crawl.extract_workers if sources >= POOL_THRESHOLD else 0,
@@ -98,8 +100,10 @@ def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
         "DOWNLOADER_STATS": False,
         "MEMUSAGE_ENABLED": False,
         # Only http and https: no file://, ftp://, s3:// or data: even through a redirect.
-        "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
-        "ITEM_PIPELINES": {ExtractPipeline: 100, LivenessPipeline: 120, ConfirmPipeline: 150, StorePipeline: 200},
+        "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None, **rendering.get("DOWNLOAD_HANDLERS", {})},
+        "ITEM_PIPELINES": {ExtractPipeline: 100, RenderPipeline: 110, LivenessPipeline: 120, ConfirmPipeline: 150,
+                           StorePipeline: 200},
+        **{name: value for name, value in rendering.items() if name != "DOWNLOAD_HANDLERS"},
         "STATS_DUMP": False,
         "LOGSTATS_INTERVAL": 0,
         "LOG_LEVEL": "WARNING",

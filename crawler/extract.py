@@ -18,6 +18,7 @@ from trafilatura.utils import load_html
 from citewatch import logs
 from citewatch.model import Extraction
 
+from .embedded import ARTICLE_WORDS, embedded_article, state_scripts
 from .lifeline import end_with_parent
 from .mending import prepare_tree, restore_left_out_paragraphs
 from .text import normalize_text
@@ -40,6 +41,7 @@ def extract_article(html: str, url: str) -> Extraction:
     tree = load_html(_WHITESPACE.sub(" ", html))
     if tree is None:
         return Extraction(text="")
+    scripts = state_scripts(tree)  # before prepare_tree removes the scripts
     prepare_tree(tree)
     try:
         document = trafilatura.bare_extraction(
@@ -54,10 +56,13 @@ def extract_article(html: str, url: str) -> Extraction:
         logger.warning("extraction failed for %s", url, exc_info=True)
         document = None
     headlines = page_headlines(tree)
+    text = normalize_text(restore_left_out_paragraphs(tree, document.text or "")) if document is not None else ""
+    if len(text.split()) < ARTICLE_WORDS and scripts:  # an application's page: the article is in its state
+        text = max(text, normalize_text(embedded_article(scripts)), key=len)
     if document is None:
-        return Extraction(text="", headlines=headlines)
+        return Extraction(text=text, headlines=headlines)
     return Extraction(
-        text=normalize_text(restore_left_out_paragraphs(tree, document.text or "")),
+        text=text,
         title=_clean(document.title),
         author=_clean(document.author),
         published=_clean(document.date),

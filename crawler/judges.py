@@ -9,14 +9,15 @@ switches built-in judges off by name and `[judges] add` adds judges of one's own
     off = ["parked"]
     add = ["mytracker.judges:LoginWall"]   # "package.module:ClassName"
 
-The built-in judges, in order: a failed fetch, rate limiting, bot challenges, refusals by
-status, server errors, the very bytes judged good last time (no further judge looks),
+The built-in judges, in order: a failed fetch, rate limiting, bot challenges, refusals
+that say the content is not available in our region, other refusals by status, server errors, the very bytes judged good last time (no further judge looks),
 other HTTP errors, empty answers, redirects to the home page, parked domains, and two
 soft-404 judges (not-found wording, and likeness to the site's answer to a made-up path).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from citewatch.config import PluginSettings
@@ -26,7 +27,7 @@ from citewatch.plugins import Plugin, Registry
 
 from . import detectors
 from .liveness import BLOCKED_STATUSES, retry_after_seconds
-from .pages import kind_of_page
+from .pages import kind_of_page, region_blocked
 
 
 class PageJudge(Plugin):
@@ -78,6 +79,19 @@ class BotChallenge(PageJudge):
     def judge(self, result: FetchResult) -> Verdict | None:
         page = _page(result)
         return Verdict("interstitial", "bot_challenge") if page and detectors.is_challenge(page) else None
+
+
+class RegionBlocked(PageJudge):
+    """A refusal (403, 451) that says the content is not available in our region: blocked
+    as `geo_blocked`, a page or a whole site. (A region block answered 200 is told by
+    not_the_article, as is any page that stands in for the article.)"""
+
+    name, order = "region_blocked", 350
+
+    def judge(self, result: FetchResult) -> Verdict | None:
+        if _status(result) in (403, 451) and region_blocked(replace(result, html=_page(result))):
+            return Verdict("blocked", "geo_blocked")
+        return None
 
 
 class Refused(PageJudge):
@@ -182,7 +196,7 @@ class LikeNotFoundPage(PageJudge):
 
 
 BUILTIN_JUDGES: tuple[type[PageJudge], ...] = (
-    FetchError, RateLimited, BotChallenge, Refused, ServerError, SameBytes, HttpError, Empty, RedirectToHome, Parked,
+    FetchError, RateLimited, BotChallenge, RegionBlocked, Refused, ServerError, SameBytes, HttpError, Empty, RedirectToHome, Parked,
     NotTheArticle, NotFoundWording, LikeNotFoundPage,
 )
 

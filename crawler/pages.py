@@ -59,8 +59,8 @@ _SEARCH_KEYS = {"q", "s", "query", "search", "keyword", "keywords", "text"}
 class PageKind:
     """What a page that does not hold the cited article is."""
 
-    outcome: str  # "interstitial" or "failure"
-    reason: str  # consent | paywall | login_required | bot_challenge | removed | redirect_to_listing
+    outcome: str  # "interstitial", "blocked" or "failure"
+    reason: str  # consent | paywall | login_required | bot_challenge | geo_blocked | removed | removed_by_platform | redirect_to_listing
 
 
 def coverage(article: str, page: str) -> float:
@@ -130,6 +130,14 @@ class PageView:
     def word_count(self) -> int:
         return len(words(self.visible_text or self.extraction.text))
 
+    @cached_property
+    def unlinked_word_count(self) -> int:
+        """The words a reader sees outside links: a notice's own words, however many menus
+        and footers of links a platform's shell puts around it."""
+        count = self.word_count  # reads the visible text first: what no reader sees is gone from the tree
+        linked = sum(len(words(anchor.text_content())) for anchor in self.tree.iter("a")) if self.tree is not None else 0
+        return max(count - linked, 0)
+
     def shows(self, line: str) -> bool:
         """Whether a reader sees `line` on the page (its first words, whatever the markup
         did to the spaces and punctuation between them)."""
@@ -167,9 +175,54 @@ def kind_of_page(result: FetchResult) -> PageKind | None:
             return PageKind("interstitial", "paywall")
         if still >= STILL_THE_ARTICLE:
             return None
-    elif len(words(page.readable_text)) > FIRST_SIGHT_WORDS or page.word_count > FIRST_SIGHT_WORDS:
+    elif not _elsewhere(page.result) and FIRST_SIGHT_WORDS < max(len(words(page.readable_text)), page.unlinked_word_count):
         return None  # the text extracted decides first: reading the whole page costs more
-    return _interstitial(page) or _gone(page)
+    return _region_block(page) or _interstitial_address(page.result) or _interstitial(page) or _gone(page)
+
+
+def _region_block(page: PageView) -> PageKind | None:
+    """A short page saying the content is not available where we are."""
+    if page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.GEO_BLOCK):
+        return PageKind("blocked", "geo_blocked")
+    return None
+
+
+def region_blocked(result: FetchResult) -> bool:
+    """Whether the answer (200, 403 or 451, an article's page or the whole site's) says the
+    content is not available in our region, and is not the article as last seen."""
+    page = PageView(result)
+    if result.last_seen is not None and coverage(result.last_seen.extraction.text, page.readable_text) >= STILL_THE_ARTICLE:
+        return False
+    return _region_block(page) is not None
+
+
+def _elsewhere(result: FetchResult) -> bool:
+    """Redirected to another host (a consent, sign-in or bot-check service, most often)."""
+    return bool(result.redirects) and _host(result.page_url) != _host(result.source.url)
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+_ADDRESS_KINDS = (  # (reason, words naming it in a host's labels or a path's segments)
+    ("consent", {"consent", "consents", "privacy", "gdpr", "cmp", "cookies", "cookie-consent", "cookiewall"}),
+    ("login_required", {"login", "signin", "sign-in", "accounts", "account", "auth", "sso", "oauth", "servicelogin",
+                        "idp", "identity", "authorize"}),
+    ("bot_challenge", {"captcha", "challenge", "challenges", "verify", "human-check", "bot-check"}),
+)
+
+
+def _interstitial_address(result: FetchResult) -> PageKind | None:
+    """Sent to another host whose address names what it is: consent.example.net,
+    accounts.example.com/ServiceLogin, example.org/captcha/..."""
+    if not _elsewhere(result):
+        return None
+    address = urlsplit(result.page_url)
+    path = re.sub(r"([a-z])([A-Z])", r"\1 \2", address.path)  # collectConsent, ServiceLogin
+    names = set((address.hostname or "").lower().split(".")) | set(re.split(r"[\s/._?=&]+", path.lower()))
+    return next((PageKind("interstitial", reason) for reason, words in _ADDRESS_KINDS if names & words), None)
 
 
 def _interstitial(page: PageView) -> PageKind | None:
@@ -177,7 +230,9 @@ def _interstitial(page: PageView) -> PageKind | None:
     if short and (any(widget in page.body_markup for widget in _CAPTCHA_WIDGETS) or wording.mentions(page.text, wording.BOT_CHECK)):
         return PageKind("interstitial", "bot_challenge")
     redirected_to_login = bool(page.result.redirects) and bool(_LOGIN_PATH.search(urlsplit(page.result.page_url).path))
-    if redirected_to_login or (short and page.has_password_field() and wording.mentions(page.text, wording.LOGIN)):
+    signing_in = page.has_password_field() and wording.mentions(page.text, wording.LOGIN)
+    walled = page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.LOGIN_WALL)
+    if redirected_to_login or (short and signing_in) or walled:
         return PageKind("interstitial", "login_required")
     consent_words = wording.mentions(page.text, wording.CONSENT)
     if short and (consent_words >= 2 or (consent_words and any(m in page.markup for m in _CONSENT_MANAGERS))):
@@ -246,6 +301,9 @@ def _new_prose(page: PageView) -> bool:
 def _gone(page: PageView) -> PageKind | None:
     if page.word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.REMOVED):
         return PageKind("failure", "removed")
+    headline = "\n".join([page.extraction.title or "", *page.extraction.headlines.values()])
+    if wording.says_platform_gone(headline) or (page.unlinked_word_count <= NOTICE_WORDS and wording.says_platform_gone(page.text)):
+        return PageKind("failure", "removed_by_platform")  # in the platform's shell, which may hold much else
     if page.result.redirects and (_listing_address(page.result) or (page.tree is not None and link_share(page.tree) >= LISTING_LINKS)):
         return PageKind("failure", "redirect_to_listing")
     return None

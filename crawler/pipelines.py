@@ -8,6 +8,7 @@ from functools import cache, partial
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.http import TextResponse
 from sqlite_utils import Database
 from twisted.internet import task
 
@@ -27,8 +28,9 @@ from citewatch.storage.database import open_database
 from citewatch.storage.history import archived_at
 from citewatch.times import from_iso, parse_date
 
+from . import render
 from .change import compare_articles
-from .extract import ExtractionPool, content_hash, extract_content
+from .extract import ExtractionPool, content_hash, extract_article, extract_content
 from .fetch import archived_html, result_from_response
 from .judges import Judges
 from .lifeline import end_if_orphaned
@@ -112,6 +114,46 @@ class ExtractPipeline(_Step):
                 item.extraction = extract_text(item)
 
 
+class RenderPipeline(_Step):
+    """Renders in a browser the pages that need one (see crawler/render.py) and takes
+    their text from what the browser shows, when it holds more. Without a browser, the
+    check says so (`no_browser`) and the page's own text stands."""
+
+    stage = "render"
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.settings: Settings = crawler.settings["CITEWATCH_SETTINGS"]
+        self.available = bool(render.scrapy_settings(self.settings))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "RenderPipeline":
+        return cls(crawler)
+
+    async def process(self, item: FetchResult) -> None:
+        if item.extraction is None or not item.is_html or not render.wants_rendering(item, self.settings.render):
+            return
+        if not self.available:
+            item.rendering = "no_browser"
+            return
+        rendered = await fetch_rendered(self.crawler, item.page_url, self.settings.render.timeout)
+        if rendered is None:
+            item.rendering = "render_failed"
+        elif len(rendered.text) > len(item.extraction.text):
+            item.extraction, item.rendering = rendered, "rendered"
+
+
+async def fetch_rendered(crawler: Crawler, url: str, timeout: float) -> Extraction | None:
+    """The article as the browser shows it, or None if rendering failed."""
+    request = Request(url, dont_filter=True, meta=render.render_request_meta(timeout))
+    try:
+        response = await crawler.engine.download_async(request)
+    except Exception as error:  # a page that never settles, a crashed browser: the page's own text stands
+        logger.info("rendering %s failed: %s", url, error)
+        return None
+    return extract_article(response.text, url) if isinstance(response, TextResponse) else None
+
+
 class _DatabasePipeline:
     """A pipeline with its own connection, opened in the crawl's thread (SQLite
     connections stay in the thread that made them)."""
@@ -179,14 +221,17 @@ class ConfirmPipeline(_Step, _DatabasePipeline):
         volatile = volatile_signatures(self.db, item.source.id)
         if previous is None or compare_articles(previous.extraction, item.extraction, volatile, self.rules.noise).change is None:
             return
-        try:
-            response = await self.crawler.engine.download_async(Request(item.page_url, dont_filter=True))
-        except Exception as error:  # any download failure: the first fetch stands alone
-            logger.info("confirmation fetch of %s failed: %s", item.page_url, error)
-            return
-        second = result_from_response(response, item.source, item.fetched_at)
-        if needs_extraction(second):
-            item.confirmation = extract_text(second)
+        if item.rendering == "rendered":  # compared as the browser shows it, or all its lines would seem noise
+            item.confirmation = await fetch_rendered(self.crawler, item.page_url, self.settings.render.timeout)
+        else:
+            try:
+                response = await self.crawler.engine.download_async(Request(item.page_url, dont_filter=True))
+            except Exception as error:  # any download failure: the first fetch stands alone
+                logger.info("confirmation fetch of %s failed: %s", item.page_url, error)
+                return
+            second = result_from_response(response, item.source, item.fetched_at)
+            if needs_extraction(second):
+                item.confirmation = extract_text(second)
         self.crawler.stats.inc_value("citewatch/confirmations")
 
 
@@ -345,6 +390,8 @@ def assess_fetch(db: Database, result: FetchResult, settings: Settings, archive:
     that save_check is to store."""
     at = from_iso(result.fetched_at)
     verdict = result.verdict or rules.judges.verdict(result)
+    if verdict.outcome == State.OK and verdict.reason is None and result.rendering not in (None, "rendered"):
+        verdict = Verdict(State.OK, result.rendering)  # the check says why the page was read without a browser
     comparison = compare_content(db, result, rules.noise) if verdict.outcome == State.OK else ContentComparison()
     if verdict.outcome == State.OK and comparison.same_article and is_permanent_move(result):
         verdict = Verdict(State.MOVED)  # the same article, at a new address

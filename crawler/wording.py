@@ -70,6 +70,69 @@ BOT_CHECK = (
     "не робот", "подтвердите, что вы", "підтвердіть, що ви", "لست روبوت", "אינך רובוט", "ရိုဘော့",
 )
 
+# Region blocks: "this content is not available in your country".
+GEO_BLOCK = (
+    # en
+    "available in your region", "available in your country", "available in your location", "available in your area",
+    "from your location", "from your country", "in your country", "in your region", "in your jurisdiction",
+    "geo-restrict", "geographic restriction", "geoblock", "not available in the eu", "region is not supported",
+    # es, pt
+    "en tu país", "en su país", "en tu región", "en su región", "desde tu ubicación", "desde su ubicación",
+    "no seu país", "na sua região", "em sua região", "em seu país",
+    # fr, it, de
+    "dans votre pays", "dans votre région", "depuis votre pays", "depuis votre région", "nel tuo paese",
+    "nella tua regione", "dal tuo paese", "in ihrem land", "in deinem land", "in ihrer region", "in deiner region",
+    # tr, ru, uk
+    "ülkenizde", "bölgenizde", "ülkenizden", "в вашей стране", "в вашем регионе", "из вашей страны",
+    "у вашій країні", "у вашому регіоні", "з вашої країни",
+    # ar, fa, he
+    "في بلدك", "في منطقتك", "من بلدك", "در کشور شما", "در منطقه شما", "בארצך", "באזור שלך", "במדינה שלך",
+    # zh, ja
+    "您所在的地区", "你所在的地区", "您所在的国家", "所在地区不可", "お住まいの地域", "お住まいの国",
+)
+
+# What a platform's shell names when it says a post is gone: the post itself...
+PLATFORM_THINGS = (
+    "post", "video", "account", "tweet", "profile", "photo", "reel", "channel", "user",
+    "publicación", "vídeo", "cuenta", "perfil", "usuario", "canal", "publication", "vidéo", "compte", "profil",
+    "utilisateur", "chaîne", "beitrag", "konto", "nutzer", "kanal", "publicação", "conta", "usuário", "utente",
+    "gönderi", "hesap", "kullanıcı", "публикац", "запись", "пост", "видео", "аккаунт", "профил", "пользовател", "канал",
+    "публікац", "допис", "відео", "акаунт", "обліковий запис", "користувач", "المنشور", "الفيديو", "الحساب",
+    "المستخدم", "پست", "ویدیو", "حساب", "הפוסט", "הסרטון", "החשבון", "帖子", "视频", "帐号", "账号", "投稿", "動画", "アカウント",
+)
+# ...or only the page, whose absence alone is any site's "not found" page (a soft 404).
+PAGE_THINGS = (
+    "page", "content", "página", "contenido", "contenu", "seite", "inhalt", "pagina", "contenuto", "conteúdo", "sayfa",
+    "içerik", "страниц", "материал", "сторінк", "الصفحة", "المحتوى", "صفحه", "הדף", "התוכן", "页面", "内容", "ページ",
+)
+# What became of it: gone, private or suspended...
+PLATFORM_GONE = (
+    "unavailable", "isn't available", "is not available", "not available right now", "was deleted", "been deleted",
+    "was removed", "been removed", "is private", "are private", "suspended", "terminated", "may be broken",
+    "no está disponible", "eliminad", "privad", "suspendid", "n'est pas disponible", "indisponible", "supprimé",
+    "privée", "suspendu", "nicht verfügbar", "gelöscht", "entfernt", "gesperrt", "não está disponível", "indisponível",
+    "excluíd", "removid", "suspens", "non è disponibile", "non disponibile", "eliminat", "rimoss", "sospes",
+    "kullanılamıyor", "silindi", "askıya alındı", "недоступ", "удален", "удалён", "удалена", "заблокирован",
+    "видален", "заблоковано", "غير متاح", "غير متوفر", "تم حذف", "معلق", "در دسترس نیست", "حذف شده",
+    "אינו זמין", "אינה זמינה", "נמחק", "不可用", "已删除", "利用できません", "削除されました",
+)
+# ...or missing, which is gone only when said of the post itself.
+PLATFORM_MISSING = (
+    "doesn't exist", "does not exist", "not found", "no existe", "n'existe pas", "existiert nicht", "não existe",
+    "non esiste", "mevcut değil", "bulunamadı", "не существует", "не найден", "не існує", "не знайдено", "غير موجود",
+    "وجود ندارد", "לא קיים", "不存在", "存在しません",
+)
+
+# A platform's sign-in wall, where a password field may only come with the scripts.
+LOGIN_WALL = (
+    "log in to continue", "log in to see", "log in to view", "login to continue", "sign in to continue",
+    "sign in to see", "sign in to view", "sign up to see", "you must log in", "you need to log in", "must be logged in",
+    "inicia sesión para", "regístrate para ver", "connecte-toi pour", "connectez-vous pour", "identifiez-vous pour",
+    "melde dich an, um", "anmelden, um", "melden sie sich an, um", "faça login para", "entre para ver", "accedi per",
+    "devi accedere", "войдите, чтобы", "войдите в аккаунт", "увійдіть, щоб", "سجل الدخول لمتابعة", "سجّل الدخول",
+    "giriş yapın", "görmek için giriş", "برای ادامه وارد", "התחברו כדי", "登录后", "ログインして",
+)
+
 # Labels of advertisement slots and sponsor lines inside articles.
 AD_LABELS = (
     "advertisement", "advertising", "sponsored", "sponsored content", "paid content", "partner content",
@@ -101,7 +164,8 @@ _CASEFOLD_SPACES = re.compile(r"\s+")
 
 def fold(text: str) -> str:
     """Text as searched: lowercased, compatibility forms and white space folded."""
-    return _CASEFOLD_SPACES.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    folded = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    return _CASEFOLD_SPACES.sub(" ", folded).strip()
 
 
 def mentions(text: str, words: tuple[str, ...]) -> int:
@@ -122,6 +186,23 @@ def is_sponsor_line(line: str) -> bool:
     """A short line naming who paid: "Sponsored by Acme", "Präsentiert von ..."."""
     folded = fold(line)
     return len(folded.split()) <= 8 and folded.startswith(SPONSOR)
+
+
+_SENTENCES = re.compile(r"[\n.!?…。！？؟]+")
+
+
+def says_platform_gone(text: str) -> bool:
+    """A sentence names a post, video or account and says it is gone, private, suspended
+    or missing ("This video is private", "This account doesn't exist"), or names the page
+    and says it is gone ("Sorry, this page isn't available"; a page "not found" is any
+    site's soft 404)."""
+    def says(sentence: str) -> bool:
+        gone = any(state in sentence for state in PLATFORM_GONE)
+        if any(thing in sentence for thing in PLATFORM_THINGS):
+            return gone or any(state in sentence for state in PLATFORM_MISSING)
+        return gone and any(thing in sentence for thing in PAGE_THINGS)
+
+    return any(says(sentence) for sentence in _SENTENCES.split(fold(text)[:20_000]))
 
 
 def says_continues(line: str) -> bool:

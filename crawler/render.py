@@ -1,0 +1,107 @@
+"""Pages drawn by scripts, rendered in headless Chromium through scrapy-playwright.
+
+Rendering is for the pages that need it: those of the hosts configured in `render.hosts`,
+and (with `render.auto`) a page whose HTML shows no text at all and carries no article in
+its embedded state (crawler/embedded.py reads that first, without a browser). The browser
+is the system's (Debian's `chromium`): nothing is downloaded. It starts with the first page
+to render, never otherwise, and is bounded: a page at most `render.timeout` seconds,
+`render.pages` pages at once, a JavaScript heap of `render.memory_mb`; images, media and
+fonts are not loaded, nor, unless private addresses are allowed, anything on a private or
+local address. Only the text is taken from the rendered page: the bytes archived and
+hashed are those the server sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import shutil
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from citewatch.config import RenderSettings, Settings
+from citewatch.model import FetchResult
+
+from .embedded import ARTICLE_WORDS
+from .guard import forbidden_kind
+from .shown import parse_page, visible_text
+
+NO_TEXT_WORDS = 20  # a page showing fewer words than this without scripts shows nothing
+_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+_NOT_LOADED = frozenset({"image", "media", "font"})
+
+
+def browser(settings: RenderSettings) -> str | None:
+    """The browser to render with, or None when rendering cannot be done here (no browser
+    installed, or scrapy-playwright missing)."""
+    if importlib.util.find_spec("scrapy_playwright") is None:
+        return None
+    if settings.browser:
+        return settings.browser if os.access(settings.browser, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def scrapy_settings(settings: Settings) -> dict[str, Any]:
+    """The Scrapy settings that make requests marked for rendering go through the browser;
+    none when no browser can be used (see browser)."""
+    path = browser(settings.render)
+    if path is None or not (settings.render.hosts or settings.render.auto):
+        return {}
+    arguments = ["--disable-gpu", "--disable-dev-shm-usage", "--mute-audio", "--no-first-run",
+                 f"--js-flags=--max-old-space-size={settings.render.memory_mb}",
+                 f"--renderer-process-limit={settings.render.pages}"]
+    if os.geteuid() == 0:
+        arguments.append("--no-sandbox")  # Chromium's sandbox refuses root
+    return {
+        "DOWNLOAD_HANDLERS": {"http": _HANDLER, "https": _HANDLER},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": path, "headless": True, "args": arguments,
+                                      "timeout": settings.render.timeout * 1000},
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": settings.render.timeout * 1000,
+        "PLAYWRIGHT_MAX_CONTEXTS": 1,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": settings.render.pages,
+        "PLAYWRIGHT_ABORT_REQUEST": _Abort(settings.crawl.allow_private_addresses),
+    }
+
+
+def wants_rendering(result: FetchResult, settings: RenderSettings) -> bool:
+    """Whether this page is one to render: its host is configured, or it shows nothing."""
+    host = (urlsplit(result.page_url).hostname or "").lower()
+    if any(host == name or host.endswith("." + name) for name in settings.hosts):
+        return True
+    extraction = result.extraction
+    return settings.auto and extraction is not None and len(extraction.text.split()) < ARTICLE_WORDS and (
+        len(visible_text(parse_page(result.html)).split()) < NO_TEXT_WORDS
+    )
+
+
+def render_request_meta(timeout: float) -> dict[str, Any]:
+    """What marks a Scrapy request for the browser: load the page, then let its scripts run."""
+    from scrapy_playwright.page import PageMethod
+
+    return {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "load"},
+            "playwright_page_methods": [PageMethod("wait_for_timeout", min(1000, timeout * 250))],
+            "download_timeout": timeout}
+
+
+class _Abort:
+    """Which of the browser's own requests are never made: images, media and fonts (no
+    text in them), and any request to a private or local address unless those are allowed
+    (the browser resolves names itself, past the crawl's own guard)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    async def __call__(self, request: Any) -> bool:
+        if request.resource_type in _NOT_LOADED:
+            return True
+        if self.allow_private:
+            return False
+        host = urlsplit(request.url).hostname or ""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return True
+        return any(forbidden_kind(info[4][0]) for info in infos)
