@@ -9,10 +9,12 @@ switches built-in judges off by name and `[judges] add` adds judges of one's own
     off = ["parked"]
     add = ["mytracker.judges:LoginWall"]   # "package.module:ClassName"
 
-The built-in judges, in order: a failed fetch, rate limiting, bot challenges, refusals
-that say the content is not available in our region, other refusals by status, server errors, the very bytes judged good last time (no further judge looks),
-other HTTP errors, empty answers, redirects to the home page, parked domains, and two
-soft-404 judges (not-found wording, and likeness to the site's answer to a made-up path).
+The built-in judges, in order: a failed fetch, rate limiting, bot challenges, region
+blocks (answered 200, 403 or 451), other refusals by status, server errors, the very bytes
+judged good last time (no further judge looks), other HTTP errors, empty answers,
+redirects to the home page, parked domains, pages that stand in for the article (walls,
+notices, listings), posts their platform says are gone, and two soft-404 judges
+(not-found wording, and likeness to the site's answer to a made-up path).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from citewatch.plugins import Plugin, Registry
 
 from . import detectors
 from .liveness import BLOCKED_STATUSES, retry_after_seconds
-from .pages import kind_of_page, region_blocked
+from .pages import kind_of_page, platform_gone, region_blocked
 
 
 class PageJudge(Plugin):
@@ -82,14 +84,16 @@ class BotChallenge(PageJudge):
 
 
 class RegionBlocked(PageJudge):
-    """A refusal (403, 451) that says the content is not available in our region: blocked
-    as `geo_blocked`, a page or a whole site. (A region block answered 200 is told by
-    not_the_article, as is any page that stands in for the article.)"""
+    """A page, or a whole site, that says the content is not available in our region
+    (answered 200, 403 or 451, in any language): blocked as `geo_blocked`, never dead (a
+    whole site's made-up paths get the same page) and never a change."""
 
     name, order = "region_blocked", 350
 
     def judge(self, result: FetchResult) -> Verdict | None:
-        if _status(result) in (403, 451) and region_blocked(replace(result, html=_page(result))):
+        status = _status(result)
+        newly = 200 <= status < 300 and result.extraction is not None and result.is_html  # bytes judged good stay good
+        if (newly or status in (403, 451)) and region_blocked(replace(result, html=_page(result) or result.html)):
             return Verdict("blocked", "geo_blocked")
         return None
 
@@ -171,6 +175,19 @@ class NotTheArticle(PageJudge):
         return Verdict(kind.outcome, kind.reason) if kind is not None else None
 
 
+class PlatformGone(PageJudge):
+    """A post, video or account that its platform, in its own shell answered 200, says is
+    gone, private or suspended (made-up paths there get a real 404: the probe tells
+    nothing)."""
+
+    name, order = "platform_gone", 1060
+
+    def judge(self, result: FetchResult) -> Verdict | None:
+        if result.extraction is not None and result.is_html and platform_gone(result):
+            return Verdict("failure", "removed_by_platform")
+        return None
+
+
 class NotFoundWording(PageJudge):
     """Not-found wording in the title or headline of a short page."""
 
@@ -197,7 +214,7 @@ class LikeNotFoundPage(PageJudge):
 
 BUILTIN_JUDGES: tuple[type[PageJudge], ...] = (
     FetchError, RateLimited, BotChallenge, RegionBlocked, Refused, ServerError, SameBytes, HttpError, Empty, RedirectToHome, Parked,
-    NotTheArticle, NotFoundWording, LikeNotFoundPage,
+    NotTheArticle, PlatformGone, NotFoundWording, LikeNotFoundPage,
 )
 
 

@@ -59,8 +59,8 @@ _SEARCH_KEYS = {"q", "s", "query", "search", "keyword", "keywords", "text"}
 class PageKind:
     """What a page that does not hold the cited article is."""
 
-    outcome: str  # "interstitial", "blocked" or "failure"
-    reason: str  # consent | paywall | login_required | bot_challenge | geo_blocked | removed | removed_by_platform | redirect_to_listing
+    outcome: str  # "interstitial" or "failure"
+    reason: str  # consent | paywall | login_required | bot_challenge | removed | redirect_to_listing
 
 
 def coverage(article: str, page: str) -> float:
@@ -177,23 +177,35 @@ def kind_of_page(result: FetchResult) -> PageKind | None:
             return None
     elif not _elsewhere(page.result) and FIRST_SIGHT_WORDS < max(len(words(page.readable_text)), page.unlinked_word_count):
         return None  # the text extracted decides first: reading the whole page costs more
-    return _region_block(page) or _interstitial_address(page.result) or _interstitial(page) or _gone(page)
+    return _interstitial_address(page.result) or _interstitial(page) or _gone(page)
 
 
-def _region_block(page: PageView) -> PageKind | None:
-    """A short page saying the content is not available where we are."""
-    if page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.GEO_BLOCK):
-        return PageKind("blocked", "geo_blocked")
-    return None
+def _stands_in(page: PageView) -> bool:
+    """Whether the page stands in for the article: it holds little of the article as last
+    seen, or (never seen) it is short or on another host."""
+    last_seen = page.result.last_seen
+    if last_seen is not None:
+        return coverage(last_seen.extraction.text, page.readable_text + "\n" + (page.extraction.title or "")) < STILL_THE_ARTICLE
+    return _elsewhere(page.result) or max(len(words(page.readable_text)), page.unlinked_word_count) <= FIRST_SIGHT_WORDS
 
 
 def region_blocked(result: FetchResult) -> bool:
-    """Whether the answer (200, 403 or 451, an article's page or the whole site's) says the
-    content is not available in our region, and is not the article as last seen."""
+    """Whether the answer (an article's page or the whole site's, 200, 403 or 451) stands in
+    for the article and says the content is not available in our region, in a few words
+    (its links aside)."""
     page = PageView(result)
-    if result.last_seen is not None and coverage(result.last_seen.extraction.text, page.readable_text) >= STILL_THE_ARTICLE:
-        return False
-    return _region_block(page) is not None
+    return page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.GEO_BLOCK) > 0 and _stands_in(page)
+
+
+def platform_gone(result: FetchResult) -> bool:
+    """Whether the page stands in for the post and its platform says there the post, video
+    or account is gone: in its headline, or in its few words outside links (a platform's
+    shell is menus and footers of links around one sentence)."""
+    page = PageView(result)
+    headline = "\n".join([page.extraction.title or "", *page.extraction.headlines.values()])
+    says = wording.says_platform_gone(headline) or (
+        page.unlinked_word_count <= NOTICE_WORDS and wording.says_platform_gone(page.text))
+    return says and _stands_in(page)
 
 
 def _elsewhere(result: FetchResult) -> bool:
@@ -301,9 +313,6 @@ def _new_prose(page: PageView) -> bool:
 def _gone(page: PageView) -> PageKind | None:
     if page.word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.REMOVED):
         return PageKind("failure", "removed")
-    headline = "\n".join([page.extraction.title or "", *page.extraction.headlines.values()])
-    if wording.says_platform_gone(headline) or (page.unlinked_word_count <= NOTICE_WORDS and wording.says_platform_gone(page.text)):
-        return PageKind("failure", "removed_by_platform")  # in the platform's shell, which may hold much else
     if page.result.redirects and (_listing_address(page.result) or (page.tree is not None and link_share(page.tree) >= LISTING_LINKS)):
         return PageKind("failure", "redirect_to_listing")
     return None
