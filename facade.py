@@ -172,15 +172,11 @@ class Citewatch:
 
     # -- ingest and check -----------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path], on_record: Callable[[], None] | None = None,
-               on_start: Callable[[int], None] | None = None) -> IngestReport:
-        """Read incident records from files or folders and store them, each record in its own
-        transaction. Problems in the input are in the report's `problems`; the rest is stored.
-        `on_start` gets the number of records read, `on_record` is called after each."""
-        read = read_records([Path(path) for path in paths])
-        if on_start is not None:
-            on_start(len(read.records))
-        return ingest_records(self.db, read, self.clock(), on_record=on_record)
+    def ingest(self, paths: Iterable[str | Path], on_record: Callable[[], None] | None = None) -> IngestReport:
+        """Read incident records from files or folders and store them as they are read, each
+        record whole or not at all. Problems in the input (a bad file, a bad record) are in
+        the report's `problems`; the rest is stored. `on_record` is called after each."""
+        return ingest_records(self.db, read_records([Path(path) for path in paths]), self.clock(), on_record=on_record)
 
     def check(self, urls: Iterable[str] | None = None, all: bool = False, on_checked: Callable[[], None] | None = None,
               on_start: Callable[[int], None] | None = None, control: CrawlControl | None = None) -> CheckSummary:

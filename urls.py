@@ -39,6 +39,24 @@ def check_cited_url(text: object) -> str:
     return url
 
 
+def without_credentials(url: str) -> str:
+    """The URL without a user name and password (https://user:secret@host/a -> https://host/a),
+    whatever else is wrong with it.
+
+    Credentials in a cited URL would be shown wherever the URL is (status, reports, emails,
+    logs), and a public citation does not need them: they are removed before the URL is
+    stored, and the source is checked as any reader would reach it."""
+    return _USERINFO.sub(r"\1", url)
+
+
+def credentials_redacted(url: str) -> str:
+    """The URL with its user name and password replaced by the word "redacted"."""
+    return _USERINFO.sub(r"\1redacted@", url)
+
+
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/?#]*@")
+
+
 def normalize_url(url: str) -> str:
     """The identity of a cited URL.
 

@@ -151,7 +151,8 @@ def ingest(cw: Citewatch, paths: tuple[Path, ...]) -> None:
     arrays of either, and JSON Lines. Re-ingesting a record replaces its citations.
     """
     with ProgressBar("ingesting records") as bar:
-        report = cw.ingest(paths, on_record=bar.advance, on_start=bar.start)
+        bar.start(None)  # records are stored as they are read: their number is known at the end
+        report = cw.ingest(paths, on_record=bar.advance)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     click.echo(
@@ -516,6 +517,9 @@ def daemon(cw: Citewatch) -> None:
         sys.exit(run_daemon(cw.settings))
 
 
+UNKNOWN_TOTAL_EVERY = 10_000
+
+
 class ProgressBar:
     """A progress bar on a terminal once the total is known; plain log lines (every tenth of
     the way) otherwise."""
@@ -528,9 +532,11 @@ class ProgressBar:
         self._bar: Progress | None = None
         self._advance: Callable[[], None] = self._log
 
-    def start(self, total: int) -> None:
-        self.total = total
-        if total and sys.stderr.isatty() and not self.quiet:
+    def start(self, total: int | None) -> None:
+        """`total` steps to come; None when unknown (the bar then counts, and the log says
+        every UNKNOWN_TOTAL_EVERY steps)."""
+        self.total = total or 0
+        if (total or total is None) and sys.stderr.isatty() and not self.quiet:
             columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             self._bar = Progress(*columns, console=Console(stderr=True), transient=True)
             self._bar.start()
@@ -542,7 +548,10 @@ class ProgressBar:
 
     def _log(self) -> None:
         self.done += 1
-        if self.done == self.total or self.done % max(self.total // 10, 1) == 0:
+        if not self.total:
+            if self.done % UNKNOWN_TOTAL_EVERY == 0:
+                logger.info("%s: %d", self.what, self.done)
+        elif self.done == self.total or self.done % max(self.total // 10, 1) == 0:
             logger.info("%s: %d of %d", self.what, self.done, self.total)
 
     def __enter__(self) -> "ProgressBar":

@@ -21,6 +21,7 @@ from citewatch.model import (
     reason_words,
 )
 from citewatch.times import from_iso, to_iso
+from citewatch.urls import without_credentials
 
 from .database import QUIET_OUTCOMES, cited, count_state_change
 from .evidence import record_version
@@ -242,7 +243,8 @@ def _check_row(result: FetchResult, warc: WarcLocation | None) -> dict[str, Any]
 def _redirected_to(result: FetchResult) -> str | None:
     """The address the answer came from, kept only when it is not the one fetched (read
     back with database.answered_from)."""
-    return result.final_url if result.final_url != result.source.url else None
+    final = without_credentials(result.final_url) if result.final_url else None  # a redirect may carry some
+    return final if final != result.source.url else None
 
 
 def check_outcome(result: FetchResult) -> str:

@@ -37,6 +37,7 @@ from sqlite_utils import Database, Migrations
 
 from citewatch.errors import BadInput
 from citewatch.model import Problem
+from citewatch.urls import credentials_redacted, without_credentials
 
 DATABASE_FILENAME = "citewatch.db"
 
@@ -489,6 +490,27 @@ def m026_checks_indexed_by_source_alone(db: Database) -> None:
 def m027_sources_final_url_only_when_redirected(db: Database) -> None:
     """A source keeps the address its last answer came from only when it was redirected."""
     db.execute("UPDATE sources SET final_url = NULL WHERE final_url = cited_url")
+
+
+@MIGRATIONS()
+def m028_no_credentials_in_urls(db: Database) -> None:
+    """User names and passwords taken out of every stored URL (they are no longer stored:
+    see urls.without_credentials). A source whose URL without them is already another
+    source's keeps its own, its credentials replaced by the word "redacted"."""
+    for table, columns in (("sources", ("url", "cited_url", "final_url")), ("citations", ("cited_url",)),
+                           ("checks", ("final_url",))):
+        where = " OR ".join(f"{column} LIKE '%@%'" for column in columns)
+        for row in db.execute(f"SELECT id, {', '.join(columns)} FROM {table} WHERE {where}").fetchall():
+            values = {column: _public(db, table, column, value) for column, value in zip(columns, row[1:])}
+            db.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?", [*values.values(), row[0]])
+
+
+def _public(db: Database, table: str, column: str, url: str | None) -> str | None:
+    if url is None or (public := without_credentials(url)) == url:
+        return url
+    if (table, column) == ("sources", "url") and db.execute("SELECT 1 FROM sources WHERE url = ?", [public]).fetchone():
+        return credentials_redacted(url)
+    return public
 
 
 def fold_quiet_checks(db: Database) -> int:

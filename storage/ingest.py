@@ -41,12 +41,13 @@ class IngestReport:
 def ingest_records(
     db: Database, read: ReadResult, now: datetime | None = None, on_record: Callable[[], None] | None = None
 ) -> IngestReport:
-    """Store records already read, each whole or not at all; `on_record` after each."""
-    report = IngestReport(files=read.files, problems=read.problems)
+    """Store records as they are read, each whole or not at all; `on_record` after each."""
+    report = IngestReport(problems=read.problems)
     ingested_at = to_iso(now or utc_now())
-    records = iter(read.records)
+    records = iter(read)
     while _store_batch(db, records, ingested_at, report, on_record):
         pass
+    report.files = read.files
     return report
 
 

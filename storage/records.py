@@ -12,15 +12,19 @@ be fetched is reported as a problem and left out; the rest of the record is kept
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import ijson
 import lxml.html
 from lxml import etree
 
-from citewatch.urls import InvalidURL, check_cited_url, host_of, normalize_url
+from citewatch.urls import InvalidURL, check_cited_url, host_of, normalize_url, without_credentials
 
 RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
@@ -58,43 +62,113 @@ class Problem:
 
 @dataclass
 class ReadResult:
-    records: list[IncidentRecord] = field(default_factory=list)
+    """The records of some files, read as they are iterated (a million records stream
+    through in bounded memory); the problems met so far, and the files opened."""
+
+    paths: list[Path]
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
 
+    def __iter__(self) -> Iterator[IncidentRecord]:
+        for path in record_files(self.paths, self.problems):
+            self.files += 1
+            for location, document in _documents(path, self.problems):
+                try:
+                    yield from _collect(document, location, {}, self.problems)
+                except RecursionError:
+                    self.problems.append(Problem(location, "nested too deeply to hold incident records; skipped"))
 
-def record_files(paths: list[Path]) -> Iterator[Path]:
-    """The given files, and the record files found recursively in given directories."""
+
+def record_files(paths: list[Path], problems: list[Problem]) -> Iterator[Path]:
+    """The given files, and the record files found in given directories (through their
+    links to other directories, each directory once: a link back up is no loop)."""
     for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix in RECORD_SUFFIXES and p.is_file())
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        seen: set[tuple[int, int]] = set()
+        for folder, folders, files in os.walk(path, followlinks=True, onerror=lambda e: problems.append(
+                Problem(str(e.filename or path), f"cannot read folder: {e.strerror or e}"))):
+            identity = _identity(folder)
+            if identity is None or identity in seen:
+                problems.append(Problem(folder, "a link to a folder already read (a loop): not read again"))
+                folders[:] = []
+                continue
+            seen.add(identity)
+            folders.sort()
+            yield from (Path(folder) / name for name in sorted(files) if Path(name).suffix in RECORD_SUFFIXES)
+
+
+def _identity(folder: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(folder)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def read_records(paths: list[Path]) -> ReadResult:
-    result = ReadResult()
-    for path in record_files(paths):
-        result.files += 1
-        for location, document in _documents(path, result.problems):
-            _collect(document, location, {}, result)
-    return result
+    """The records of these files and folders, read lazily (see ReadResult)."""
+    return ReadResult(paths)
+
+
+WHOLE_FILE_BYTES = 64 * 2**20  # a .json file up to this size is parsed whole (its errors say line and column)
+MAX_LINE_BYTES = 64 * 2**20  # characters of one JSON Lines record at most
+MAX_DEPTH = 64  # nesting that a streamed file may have: records are a few levels deep
 
 
 def _documents(path: Path, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
-    """Parsed JSON values of one file: the whole file, or one per line for JSON Lines."""
+    """Parsed JSON values of one file: the whole file, its array's items, or one per line
+    for JSON Lines; any problem with the file is one Problem naming it."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        with path.open("rb") as binary:
+            encoding = _encoding(binary.read(4096))
+            binary.seek(0)
+            if encoding is None:
+                problems.append(Problem(str(path), "not a text file (binary data): no incident records read"))
+                return
+            size = os.fstat(binary.fileno()).st_size
+            text = io.TextIOWrapper(binary, encoding=encoding, errors="strict", newline=None)
+            if path.suffix != ".json":
+                yield from _json_lines(path, text, problems)
+            elif size <= WHOLE_FILE_BYTES:
+                yield from _whole(path, text.read(), problems)
+            else:
+                yield from _streamed(path, text, problems)
+    except (OSError, UnicodeError) as error:
         problems.append(Problem(str(path), f"cannot read file: {error}"))
-        return
-    if path.suffix != ".json" or _looks_like_json_lines(text):
-        yield from _json_lines(path, text, problems)
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _encoding(head: bytes) -> str | None:
+    """The file's encoding, from its byte-order mark or the place of its NUL bytes (UTF-16
+    without a mark); None for binary data."""
+    for mark, encoding in _BOMS:
+        if head.startswith(mark):
+            return encoding
+    if b"\x00" not in head:
+        return "utf-8"
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > len(head) // 4 and not even:
+        return "utf-16-le"
+    if even > len(head) // 4 and not odd:
+        return "utf-16-be"
+    return None
+
+
+def _whole(path: Path, text: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+    if _looks_like_json_lines(text):
+        yield from _json_lines(path, io.StringIO(text), problems)
         return
     try:
         yield str(path), json.loads(text)
     except json.JSONDecodeError as error:
         problems.append(Problem(f"{path}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}"))
+    except RecursionError:
+        problems.append(Problem(str(path), "nested too deeply to hold incident records; file skipped"))
 
 
 def _looks_like_json_lines(text: str) -> bool:
@@ -103,32 +177,81 @@ def _looks_like_json_lines(text: str) -> bool:
         return False
     except json.JSONDecodeError as error:
         return error.msg == "Extra data"
+    except RecursionError:
+        return False
 
 
-def _json_lines(path: Path, text: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _json_lines(path: Path, text: io.TextIOBase, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+    number = 0
+    while line := text.readline(MAX_LINE_BYTES):
+        number += 1
+        if len(line) >= MAX_LINE_BYTES and not line.endswith("\n"):
+            problems.append(Problem(f"{path}:{number}", f"line longer than {MAX_LINE_BYTES:,} characters; skipped"))
+            while (rest := text.readline(MAX_LINE_BYTES)) and not rest.endswith("\n"):
+                pass
+            continue
         if not line.strip():
             continue
         try:
             yield f"{path}:{number}", json.loads(line)
         except json.JSONDecodeError as error:
             problems.append(Problem(f"{path}:{number}", f"invalid JSON: {error.msg} (column {error.colno})"))
+        except RecursionError:
+            problems.append(Problem(f"{path}:{number}", "nested too deeply to hold an incident record; skipped"))
 
 
-def _collect(document: Any, location: str, export: dict[str, Any], result: ReadResult) -> None:
+class _Utf8:
+    """The file's text again as UTF-8 bytes, which the streaming parser reads (whatever the
+    file's own encoding was)."""
+
+    def __init__(self, text: io.TextIOBase) -> None:
+        self.text = text
+
+    def read(self, size: int = -1) -> bytes:
+        return self.text.read(size).encode()
+
+
+def _streamed(path: Path, text: io.TextIOBase, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+    """A large file's values one at a time: a top-level array's items, or each of several
+    top-level values; nesting past MAX_DEPTH stops the file (a streaming parser would
+    otherwise build it whole)."""
+    depth, index, in_array, builder = 0, 0, False, None
+    try:
+        for event, value in ijson.basic_parse(_Utf8(text), multiple_values=True, use_float=True):
+            if depth == 0 and event == "start_array" and builder is None and not in_array:
+                in_array, depth = True, 1
+                continue
+            if in_array and depth == 1 and event == "end_array":
+                in_array, depth = False, 0
+                continue
+            builder = builder or ijson.ObjectBuilder()
+            builder.event(event, value)
+            depth += event in ("start_map", "start_array")
+            depth -= event in ("end_map", "end_array")
+            if depth > MAX_DEPTH:
+                problems.append(Problem(f"{path}[{index}]", f"nested deeper than {MAX_DEPTH} levels; the rest of the file skipped"))
+                return
+            if depth == in_array:  # a value is complete
+                yield (f"{path}[{index}]" if in_array else f"{path}:value {index + 1}"), builder.value
+                builder, index = None, index + 1
+    except ijson.JSONError as error:
+        problems.append(Problem(f"{path}[{index}]", f"invalid JSON after {index} values: {' '.join(str(error).split())}"))
+
+
+def _collect(document: Any, location: str, export: dict[str, Any], problems: list[Problem]) -> Iterator[IncidentRecord]:
     """Unwrap arrays and export envelopes down to record objects."""
     if isinstance(document, list):
         for index, item in enumerate(document):
-            _collect(item, f"{location}[{index}]", export, result)
+            yield from _collect(item, f"{location}[{index}]", export, problems)
     elif isinstance(document, dict) and isinstance(document.get("record"), dict):
         envelope = {"site": document.get("site"), "exported_at": document.get("generatedAt")}
-        _collect(document["record"], location, envelope, result)
+        yield from _collect(document["record"], location, envelope, problems)
     elif isinstance(document, dict):
-        record = parse_record(document, location, export, result.problems)
+        record = parse_record(document, location, export, problems)
         if record is not None:
-            result.records.append(record)
+            yield record
     else:
-        result.problems.append(Problem(location, f"expected an incident record object, got {type(document).__name__}"))
+        problems.append(Problem(location, f"expected an incident record object, got {type(document).__name__}"))
 
 
 def parse_record(
@@ -145,8 +268,12 @@ def parse_record(
         try:
             cited_url = check_cited_url(raw_url)
         except InvalidURL as error:
-            problems.append(Problem(location, f"{where}: {error}"))
+            problems.append(Problem(location, f"{where}: {without_credentials_in(str(error), raw_url)}"))
             continue
+        if (public := without_credentials(cited_url)) != cited_url:
+            problems.append(Problem(location, f"{where}: a user name and password in the URL were removed; "
+                                              f"it is checked as {public}"))
+            cited_url = public
         citation = Citation(role, cited_url, normalize_url(cited_url), _text(title), _text(publisher))
         citations.setdefault((citation.url, role), citation)
     tags = data.get("tags")
@@ -205,6 +332,12 @@ def _inline_links(html: Any, site: str | None) -> Iterator[tuple[str, str]]:
         if own_host and host_of(href) == own_host:
             continue
         yield href, " ".join(anchor.text_content().split()) or None
+
+
+def without_credentials_in(message: str, raw_url: Any) -> str:
+    """A message about a URL that cannot be used, with any password in it left out."""
+    text = raw_url.strip() if isinstance(raw_url, str) else ""
+    return message.replace(text, without_credentials(text)) if text else message
 
 
 def _list(value: Any) -> list[Any]:
