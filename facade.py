@@ -172,11 +172,16 @@ class Citewatch:
 
     # -- ingest and check -----------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path], on_record: Callable[[], None] | None = None) -> IngestReport:
+    def ingest(self, paths: Iterable[str | Path], on_record: Callable[[], None] | None = None,
+               complete: bool = False) -> IngestReport:
         """Read incident records from files or folders and store them as they are read, each
         record whole or not at all. Problems in the input (a bad file, a bad record) are in
-        the report's `problems`; the rest is stored. `on_record` is called after each."""
-        return ingest_records(self.db, read_records([Path(path) for path in paths]), self.clock(), on_record=on_record)
+        the report's `problems`; the rest is stored. `on_record` is called after each. With
+        `complete`, the input is the tracker's every incident: those it lacks are retired
+        (within ingest.retire_limit), and any it brings back are revived."""
+        read = read_records([Path(path) for path in paths])
+        return ingest_records(self.db, read, self.clock(), on_record=on_record, complete=complete,
+                              retire_limit=self.settings.ingest.retire_limit)
 
     def check(self, urls: Iterable[str] | None = None, all: bool = False, on_checked: Callable[[], None] | None = None,
               on_start: Callable[[int], None] | None = None, control: CrawlControl | None = None) -> CheckSummary:

@@ -324,6 +324,15 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """Reading the tracker's exports. A complete export (`ingest --complete`) retires the
+    incidents it no longer has, but never more than `retire_limit` of them at once: an
+    empty or cut-off export must not retire the tracker."""
+
+    retire_limit: float = _setting(0.2, _fraction)  # the largest share of incidents one export may retire
+
+
+@dataclass(frozen=True)
 class RenderSettings:
     """Pages drawn by scripts, rendered in headless Chromium (scrapy-playwright, with the
     system's browser: Debian's `chromium`; nothing is downloaded). Pages of `hosts` always,
@@ -429,6 +438,7 @@ class Settings:
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     judges: PluginSettings = field(default_factory=PluginSettings)  # page judges (crawler/judges.py)
     noise: PluginSettings = field(default_factory=PluginSettings)  # noise rules (crawler/noise.py)
     notify: tuple[NotifierSettings, ...] = field(default=(), metadata={"parse": _notifiers})  # besides email

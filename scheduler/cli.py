@@ -143,8 +143,10 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--complete", is_flag=True, help="The input is the tracker's every incident: retire those it lacks "
+              "(at most ingest.retire_limit of them) and revive those it brings back.")
 @click.pass_obj
-def ingest(cw: Citewatch, paths: tuple[Path, ...]) -> None:
+def ingest(cw: Citewatch, paths: tuple[Path, ...], complete: bool) -> None:
     """Read incident records from PATHS (files or directories of .json / .jsonl).
 
     Accepts the tracker's export ({"site", "generatedAt", "record"}), bare records, JSON
@@ -152,15 +154,19 @@ def ingest(cw: Citewatch, paths: tuple[Path, ...]) -> None:
     """
     with ProgressBar("ingesting records") as bar:
         bar.start(None)  # records are stored as they are read: their number is known at the end
-        report = cw.ingest(paths, on_record=bar.advance)
+        report = cw.ingest(paths, on_record=bar.advance, complete=complete)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     click.echo(
         f"Ingested {_count(report.incidents, 'incident')} with {_count(report.citations, 'citation')} "
         f"from {_count(report.files, 'file')}; {_count(report.new_sources, 'new source')}."
+        + (f" Retired {_count(report.retired, 'incident')} the export no longer has." if report.retired else "")
+        + (f" Revived {_count(report.revived, 'retired incident')}." if report.revived else "")
     )
-    if report.problems:
-        raise BadInput(f"{_count(len(report.problems), 'problem')} in the input, listed above.")
+    if report.not_retired:
+        click.echo(f"error: --complete: {report.not_retired}.", err=True)
+    if report.problems or report.not_retired:
+        raise BadInput(f"{_count(len(report.problems) + bool(report.not_retired), 'problem')} in the input, listed above.")
 
 
 @cli.command()

@@ -505,6 +505,16 @@ def m028_no_credentials_in_urls(db: Database) -> None:
             db.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?", [*values.values(), row[0]])
 
 
+@MIGRATIONS()
+def m029_retired_incidents(db: Database) -> None:
+    """Incidents a complete export no longer has are retired: their citations wait in
+    retired_citations (out of every check, status and report) until an export brings
+    them back."""
+    db.execute("ALTER TABLE incidents ADD COLUMN retired_at TEXT")
+    db.execute("CREATE TABLE retired_citations AS SELECT * FROM citations WHERE 0")
+    db["retired_citations"].create_index(["incident_slug"])
+
+
 def _public(db: Database, table: str, column: str, url: str | None) -> str | None:
     if url is None or (public := without_credentials(url)) == url:
         return url

@@ -36,19 +36,71 @@ class IngestReport:
     citations: int = 0
     new_sources: int = 0
     problems: list[Problem] = field(default_factory=list)
+    retired: int = 0  # incidents a complete export no longer has
+    revived: int = 0  # retired incidents an export brought back
+    not_retired: str | None = None  # why a complete export retired nothing
+
+
 
 
 def ingest_records(
-    db: Database, read: ReadResult, now: datetime | None = None, on_record: Callable[[], None] | None = None
+    db: Database, read: ReadResult, now: datetime | None = None, on_record: Callable[[], None] | None = None,
+    complete: bool = False, retire_limit: float = 0.2,
 ) -> IngestReport:
-    """Store records as they are read, each whole or not at all; `on_record` after each."""
+    """Store records as they are read, each whole or not at all; `on_record` after each.
+    With `complete` (the export is the tracker's every incident), retire the incidents it
+    does not have, unless records may have been lost to bad input or more than
+    `retire_limit` of the incidents would go."""
     report = IngestReport(problems=read.problems)
     ingested_at = to_iso(now or utc_now())
     records = iter(read)
     while _store_batch(db, records, ingested_at, report, on_record):
         pass
     report.files = read.files
+    if complete:
+        if read.whole:
+            report.retired, report.not_retired = retire_absent(db, read.slugs, retire_limit, ingested_at)
+        else:
+            report.not_retired = "some records could not be read (listed above), so the export may not be complete"
     return report
+
+
+def retire_absent(db: Database, present: set[str], limit: float, at: str) -> tuple[int, str | None]:
+    """Retire the active incidents not in `present`: their citations move out of every
+    check, status and report (their history and archives stay). None are retired when
+    they would be more than `limit` of the active incidents; the reason is returned."""
+    active = [row[0] for row in db.execute("SELECT slug FROM incidents WHERE retired_at IS NULL")]
+    absent = [slug for slug in active if slug not in present]
+    if len(absent) > limit * len(active):
+        return 0, (f"the export lacks {len(absent)} of {len(active)} incidents, more than ingest.retire_limit "
+                   f"({limit:.0%}) allows at once: is it complete? Nothing was retired")
+    columns = _citation_columns(db)
+    for start in range(0, len(absent), 500):
+        batch = absent[start:start + 500]
+        marks = ",".join("?" * len(batch))
+        with db.atomic():
+            db.execute(f"INSERT INTO retired_citations ({columns}) SELECT {columns} FROM citations "
+                       f"WHERE incident_slug IN ({marks})", batch)
+            db.execute(f"DELETE FROM citations WHERE incident_slug IN ({marks})", batch)
+            db.execute(f"UPDATE incidents SET retired_at = ? WHERE slug IN ({marks})", [at, *batch])
+    return len(absent), None
+
+
+def _revive(db: Database, slug: str) -> bool:
+    """Bring a retired incident's citations back (with the times they were first cited, and
+    the versions they cite), before its record is stored again."""
+    if db.execute("SELECT 1 FROM incidents WHERE slug = ? AND retired_at IS NOT NULL", [slug]).fetchone() is None:
+        return False
+    columns = _citation_columns(db)
+    db.execute(f"INSERT INTO citations ({columns}) SELECT {columns} FROM retired_citations WHERE incident_slug = ?", [slug])
+    db.execute("DELETE FROM retired_citations WHERE incident_slug = ?", [slug])
+    db.execute("UPDATE incidents SET retired_at = NULL WHERE slug = ?", [slug])
+    return True
+
+
+def _citation_columns(db: Database) -> str:
+    """The columns citations and retired_citations share (a migration adds a column to both)."""
+    return ", ".join(column.name for column in db["retired_citations"].columns)
 
 
 def _store_batch(db: Database, records: Iterator[IncidentRecord], ingested_at: str, report: IngestReport,
@@ -57,6 +109,7 @@ def _store_batch(db: Database, records: Iterator[IncidentRecord], ingested_at: s
     deadline = time.monotonic() + BATCH_SECONDS
     with db.atomic():
         for record in records:
+            report.revived += _revive(db, record.slug)
             report.new_sources += store_record(db, record, ingested_at)
             report.incidents += 1
             report.citations += len(record.citations)

@@ -55,6 +55,7 @@ class IncidentRecord:
 class Problem:
     location: str  # "path", "path:line" or "path[index]"
     message: str
+    loses_records: bool = True  # records may be missing because of it (not so for one bad URL of a record)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
@@ -68,13 +69,21 @@ class ReadResult:
     paths: list[Path]
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    slugs: set[str] = field(default_factory=set)  # of every record read
+
+    @property
+    def whole(self) -> bool:
+        """Whether every record of the input was read (none lost to a bad file or record)."""
+        return not any(problem.loses_records for problem in self.problems)
 
     def __iter__(self) -> Iterator[IncidentRecord]:
         for path in record_files(self.paths, self.problems):
             self.files += 1
             for location, document in _documents(path, self.problems):
                 try:
-                    yield from _collect(document, location, {}, self.problems)
+                    for record in _collect(document, location, {}, self.problems):
+                        self.slugs.add(record.slug)
+                        yield record
                 except RecursionError:
                     self.problems.append(Problem(location, "nested too deeply to hold incident records; skipped"))
 
@@ -268,11 +277,11 @@ def parse_record(
         try:
             cited_url = check_cited_url(raw_url)
         except InvalidURL as error:
-            problems.append(Problem(location, f"{where}: {without_credentials_in(str(error), raw_url)}"))
+            problems.append(Problem(location, f"{where}: {without_credentials_in(str(error), raw_url)}", False))
             continue
         if (public := without_credentials(cited_url)) != cited_url:
             problems.append(Problem(location, f"{where}: a user name and password in the URL were removed; "
-                                              f"it is checked as {public}"))
+                                              f"it is checked as {public}", False))
             cited_url = public
         citation = Citation(role, cited_url, normalize_url(cited_url), _text(title), _text(publisher))
         citations.setdefault((citation.url, role), citation)

@@ -100,7 +100,8 @@ class CitationRow:
 
 def incident_rows(db: Database, incident: str | None = None) -> list[IncidentRow]:
     rows = db.execute(
-        "SELECT slug, title, url, category FROM incidents" + (" WHERE slug = ?" if incident else "") + " ORDER BY slug",
+        "SELECT slug, title, url, category FROM incidents WHERE retired_at IS NULL" + (" AND slug = ?" if incident else "")
+        + " ORDER BY slug",
         [incident] if incident else [],
     )
     return [IncidentRow(*row) for row in rows]
@@ -112,7 +113,7 @@ def incident_summaries(db: Database, incident: str | None = None) -> list[Incide
         "SELECT i.slug, i.title, i.url, i.category, s.state, COUNT(s.id), "
         "COUNT(s.id) FILTER (WHERE EXISTS (SELECT 1 FROM events e WHERE e.source_id = s.id AND e.kind = 'changed')) "
         "FROM incidents i LEFT JOIN citations c ON c.incident_slug = i.slug LEFT JOIN sources s ON s.id = c.source_id "
-        + ("WHERE i.slug = ? " if incident else "") + "GROUP BY i.slug, s.state ORDER BY i.slug",
+        + "WHERE i.retired_at IS NULL " + ("AND i.slug = ? " if incident else "") + "GROUP BY i.slug, s.state ORDER BY i.slug",
         [incident] if incident else [],
     )
     summaries: dict[str, IncidentSummary] = {}

@@ -82,7 +82,8 @@ def source_statuses(db: Database, incident: str | None = None, state: State | No
 def incident_slugs(db: Database, prefix: str = "", limit: int = 200) -> list[str]:
     """The slugs of incidents that start with `prefix`, in order (for shell completion)."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows = db.execute("SELECT slug FROM incidents WHERE slug LIKE ? ESCAPE '\\' ORDER BY slug LIMIT ?", [escaped + "%", limit])
+    rows = db.execute("SELECT slug FROM incidents WHERE slug LIKE ? ESCAPE '\\' AND retired_at IS NULL ORDER BY slug LIMIT ?",
+                      [escaped + "%", limit])
     return [row[0] for row in rows]
 
 
