@@ -31,13 +31,15 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -48,6 +50,7 @@ from .config import Settings
 from .crawler.change import compare_articles
 from .crawler.control import CrawlControl
 from .crawler.copies import judge_copies
+from .crawler.feeds import FeedAnswer, FeedRequest, pull
 from .crawler.judges import Judges
 from .crawler.noise import Noise
 from .crawler.runner import run_check
@@ -65,10 +68,11 @@ from .storage.archive import ArchivedResponse, WarcArchive
 from .storage.checks import sources_to_check, volatile_signatures
 from .storage.database import data_dir_problems, open_database
 from .storage.evidence import StampRun, VersionCheck, stamp_pending, verify_versions
-from .storage.ingest import IngestReport, ingest_records
+from .storage.ingest import IngestReport, feed_validators, ingest_records, record_pull
 from .storage.lock import RunLock
 from .storage.outbox import waiting_by_channel
-from .storage.records import read_records
+from .storage.records import Problem as InputProblem
+from .storage.records import index_urls, read_records
 from .storage.reporting import incidents_changed_since
 from .storage.status import SourceStatus, incident_exists, incident_slugs, source_statuses
 from .storage.wacz import WaczExport, export_wacz
@@ -122,6 +126,7 @@ class Diagnosis:
 class CycleReport:
     """What one `run_cycle` did; `busy` says which of its jobs another process was doing."""
 
+    ingested: list[IngestReport] = field(default_factory=list)  # one for each feed pulled
     checks: CheckSummary = field(default_factory=CheckSummary)
     stamps: StampRun | None = None
     wayback: QueueRun | LookupRun | None = None
@@ -131,7 +136,8 @@ class CycleReport:
 
     @property
     def failed(self) -> bool:
-        return bool(self.checks.failed or self.checks.lost or (self.alerts and self.alerts.errors))
+        return bool(self.checks.failed or self.checks.lost or (self.alerts and self.alerts.errors)
+                    or any(report.problems or report.not_retired for report in self.ingested))
 
 
 class Citewatch:
@@ -172,16 +178,71 @@ class Citewatch:
 
     # -- ingest and check -----------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | Path], on_record: Callable[[], None] | None = None,
-               complete: bool = False) -> IngestReport:
-        """Read incident records from files or folders and store them as they are read, each
-        record whole or not at all. Problems in the input (a bad file, a bad record) are in
+    def ingest(self, inputs: Iterable[str | Path], on_record: Callable[[], None] | None = None,
+               complete: bool = False, headers: dict[str, str] | None = None) -> IngestReport:
+        """Read incident records from files, folders or http(s) URLs of exports and store them
+        as they are read, each record whole or not at all. A URL is pulled with a conditional
+        GET (an export not modified since its last pull is not read again) and may be an
+        index listing record URLs. Problems in the input (a bad file, feed or record) are in
         the report's `problems`; the rest is stored. `on_record` is called after each. With
         `complete`, the input is the tracker's every incident: those it lacks are retired
         (within ingest.retire_limit), and any it brings back are revived."""
-        read = read_records([Path(path) for path in paths])
-        return ingest_records(self.db, read, self.clock(), on_record=on_record, complete=complete,
-                              retire_limit=self.settings.ingest.retire_limit)
+        db = self.db  # opened first: it makes the data directory, where pulled exports wait to be read
+        with tempfile.TemporaryDirectory(dir=self.settings.storage.dir, prefix=".pulled-") as scratch:
+            paths, names, pulled, problems = [], {}, [], []
+            for item in inputs:
+                if not str(item).startswith(("http://", "https://")):
+                    paths.append(Path(item))
+                    continue
+                for answer in self._pull(str(item), Path(scratch), headers or {}):
+                    pulled.append(answer)
+                    if answer.problem is not None:
+                        problems.append(InputProblem(answer.url, answer.problem))
+                    elif answer.body is not None and not answer.index:
+                        paths.append(answer.body)
+                        names[answer.body] = answer.url
+            read = read_records(paths, names)
+            read.problems.extend(problems)
+            unchanged = [answer.url for answer in pulled if answer.not_modified]
+            report = ingest_records(db, read, self.clock(), on_record=on_record,
+                                    complete=complete and not unchanged, retire_limit=self.settings.ingest.retire_limit)
+        report.not_modified = unchanged
+        if complete and unchanged and paths:
+            report.not_retired = "an export was not modified since its last pull, so this input is not the whole tracker"
+        if read.whole:
+            for answer in pulled:
+                if answer.body is not None and (answer.etag or answer.last_modified):  # an index's too
+                    record_pull(db, answer.url, answer.etag, answer.last_modified, self.clock())
+        return report
+
+    def feeds_due(self) -> bool:
+        """Whether [[ingest.feeds]] are to be pulled now (schedule.ingest fired since the last pull)."""
+        cron = self.settings.schedule.ingest
+        return bool(self.settings.ingest.feeds) and cron is not None and jobs.is_due(self.db, "ingest", cron, self.clock())
+
+    def pull_feeds(self) -> list[IngestReport]:
+        """Pull and ingest every feed of [[ingest.feeds]], each on its own (a feed that fails
+        stops no other); one report each."""
+        reports = []
+        for feed in self.settings.ingest.feeds:
+            headers = _header_lines(os.environ.get(feed.headers_env, "")) if feed.headers_env else {}
+            reports.append(self.ingest([feed.url], complete=feed.complete, headers=headers))
+        jobs.record_run(self.db, "ingest", self.clock())
+        return reports
+
+    def _pull(self, url: str, scratch: Path, headers: dict[str, str]) -> list[FeedAnswer]:
+        """A feed pulled into `scratch`: its answer, or (for an index) those of the records it lists."""
+        crawl, limit = self.settings.crawl, self.settings.ingest.max_feed_bytes
+        etag, last_modified = feed_validators(self.db, url)
+
+        def fetch(target: str, conditional: bool) -> FeedAnswer:
+            request = FeedRequest(target, headers, etag if conditional else None, last_modified if conditional else None)
+            return pull(request, scratch / f"{len(list(scratch.iterdir()))}.json", crawl.timeout, limit, crawl.user_agent,
+                        crawl.allow_private_addresses)
+
+        answer = fetch(url, conditional=True)
+        listed = index_urls(answer.body) if answer.body is not None else None
+        return [answer] if listed is None else [replace(answer, index=True), *(fetch(item, False) for item in listed)]
 
     def check(self, urls: Iterable[str] | None = None, all: bool = False, on_checked: Callable[[], None] | None = None,
               on_start: Callable[[int], None] | None = None, control: CrawlControl | None = None) -> CheckSummary:
@@ -427,6 +488,8 @@ class Citewatch:
         running (a `check` by hand) is left to it."""
         with self._turn("citewatch", "run"):
             cycle = CycleReport()
+            if self.feeds_due():
+                cycle.ingested = self.pull_feeds()
             cycle.checks = _unless_busy(cycle.busy, lambda: self.check(on_checked=on_checked, on_start=on_start)) \
                 or CheckSummary()
             cycle.stamps = _unless_busy(cycle.busy, self.stamp)
@@ -482,6 +545,12 @@ class Citewatch:
         message = render_message(digest, email, email.recipients, self.settings.schedule.report_url)
         headers = "".join(f"{name}: {message[name]}\n" for name in ("Subject", "From", "To"))
         return headers + "\n" + message.get_body(("plain",)).get_content()
+
+
+def _header_lines(text: str) -> dict[str, str]:
+    """HTTP headers from "Name: value" lines (a feed's API token, from its variable)."""
+    pairs = (line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return {name.strip(): value.strip() for name, value in pairs if name.strip()}
 
 
 class _Stop(Exception):

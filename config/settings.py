@@ -281,6 +281,7 @@ class ScheduleSettings:
     fresh_days: float = _setting(21.0, _non_negative_number)  # articles published this recently: daily
     jitter: float = _setting(0.1, _fraction)  # each interval varies by up to this share
     stop_timeout: float = _setting(30.0, _duration)  # the daemon exits within this after SIGTERM
+    ingest: str | None = _setting("0 * * * *", _optional_cron)  # when the feeds of [[ingest.feeds]] are pulled
 
 
 def _http_urls(key: str, value: Any) -> tuple[str, ...]:
@@ -324,12 +325,33 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class FeedSettings:
+    """A tracker's export at a URL, pulled by `run` and the daemon on `schedule.ingest`."""
+
+    url: str = _setting("", _http_url)
+    headers_env: str | None = _setting(None, _env_name)  # a variable holding "Name: value" header lines (an API token)
+    complete: bool = _setting(False, _boolean)  # the export is every incident: retire those it lacks
+
+    def __post_init__(self) -> None:
+        if not self.url:
+            raise ConfigError("ingest.feeds: each feed needs a url")
+
+
+def _feeds(key: str, value: Any) -> tuple[FeedSettings, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ConfigError(f"{key} must be an array of tables ([[{key}]]), got {value!r}")
+    return tuple(_build_section(FeedSettings, f"{key}[{index}]", table) for index, table in enumerate(value))
+
+
+@dataclass(frozen=True)
 class IngestSettings:
     """Reading the tracker's exports. A complete export (`ingest --complete`) retires the
     incidents it no longer has, but never more than `retire_limit` of them at once: an
     empty or cut-off export must not retire the tracker."""
 
     retire_limit: float = _setting(0.2, _fraction)  # the largest share of incidents one export may retire
+    max_feed_bytes: int = _setting(2_000_000_000, _positive_int)  # an export pulled over http(s), at most
+    feeds: tuple[FeedSettings, ...] = field(default=(), metadata={"parse": _feeds})
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def _resolve(host: str) -> list[str]:
         raise CannotResolveHostError(f"DNS lookup failed for {host}: {error}") from error
 
 
-def _check_host(host: str) -> None:
+def check_host(host: str) -> None:
+    """Raise ForbiddenAddress if `host` resolves to an address that must not be fetched."""
     for address in _resolve(host):
         kind = forbidden_kind(address)
         if kind:
@@ -114,5 +115,5 @@ class AddressGuardMiddleware:
         if self.allow_private:
             return None
         host = url.hostname or ""
-        await asyncio.to_thread(_check_host, host)
+        await asyncio.to_thread(check_host, host)
         return None

@@ -142,19 +142,25 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @click.option("--complete", is_flag=True, help="The input is the tracker's every incident: retire those it lacks "
               "(at most ingest.retire_limit of them) and revive those it brings back.")
 @click.pass_obj
-def ingest(cw: Citewatch, paths: tuple[Path, ...], complete: bool) -> None:
-    """Read incident records from PATHS (files or directories of .json / .jsonl).
+def ingest(cw: Citewatch, inputs: tuple[str, ...], complete: bool) -> None:
+    """Read incident records from files, directories of .json / .jsonl, or http(s) URLs of
+    exports (pulled with a conditional GET; an index listing record URLs is followed).
 
     Accepts the tracker's export ({"site", "generatedAt", "record"}), bare records, JSON
     arrays of either, and JSON Lines. Re-ingesting a record replaces its citations.
     """
+    missing = [item for item in inputs if not item.startswith(("http://", "https://")) and not Path(item).exists()]
+    if missing:
+        raise click.BadParameter(f"no such file or folder: {', '.join(missing)}", param_hint="PATH_OR_URL")
     with ProgressBar("ingesting records") as bar:
         bar.start(None)  # records are stored as they are read: their number is known at the end
-        report = cw.ingest(paths, on_record=bar.advance, complete=complete)
+        report = cw.ingest(inputs, on_record=bar.advance, complete=complete)
+    for url in report.not_modified:
+        click.echo(f"Not modified since its last pull: {url}")
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     click.echo(
@@ -484,12 +490,21 @@ def serve(cw: Citewatch, host: str | None, port: int | None) -> None:
 @cli.command()
 @click.pass_obj
 def run(cw: Citewatch) -> None:
-    """One full cycle, for cron: check what is due, run the Wayback queue, send the digest and
-    rewrite the report if their schedules say so. Exits at once if another run is active."""
+    """One full cycle, for cron: pull the feeds of [[ingest.feeds]] if schedule.ingest says
+    so, check what is due, run the Wayback queue, send the digest and rewrite the report if
+    their schedules say so. Exits at once if another run is active."""
     with ProgressBar("checking sources") as bar:
         cycle = cw.run_cycle(on_checked=bar.advance, on_start=bar.start)
     for busy in cycle.busy:
         click.echo(busy)
+    for feed, report in zip(cw.settings.ingest.feeds, cycle.ingested):
+        for problem in report.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"Feed {feed.url}: " + ("not modified since its last pull." if report.not_modified else
+                   f"{_count(report.incidents, 'incident')}, {_count(report.new_sources, 'new source')}"
+                   + (f", {report.retired} retired" if report.retired else "") + "."))
+        if report.not_retired:
+            click.echo(f"error: {feed.url}: {report.not_retired}.", err=True)
     checks = cycle.checks
     click.echo(f"Checked {_count(checks.checked, 'source')}; {_count(checks.changed, 'content change')}.")
     for problem in _check_problems(checks):

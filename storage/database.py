@@ -515,6 +515,12 @@ def m029_retired_incidents(db: Database) -> None:
     db["retired_citations"].create_index(["incident_slug"])
 
 
+@MIGRATIONS()
+def m030_feeds(db: Database) -> None:
+    """What each feed (an export pulled over http) last answered: for conditional GETs."""
+    db["feeds"].create({"url": str, "etag": str, "last_modified": str, "pulled_at": str}, pk="url")
+
+
 def _public(db: Database, table: str, column: str, url: str | None) -> str | None:
     if url is None or (public := without_credentials(url)) == url:
         return url

@@ -39,6 +39,7 @@ class IngestReport:
     retired: int = 0  # incidents a complete export no longer has
     revived: int = 0  # retired incidents an export brought back
     not_retired: str | None = None  # why a complete export retired nothing
+    not_modified: list[str] = field(default_factory=list)  # exports at URLs unchanged since their last pull
 
 
 
@@ -179,3 +180,18 @@ def _source_id(db: Database, url: str, cited_url: str, created_at: str) -> tuple
         [url, cited_url, created_at, State.NEW, created_at],
     )
     return cursor.lastrowid, True
+
+
+def feed_validators(db: Database, url: str) -> tuple[str | None, str | None]:
+    """The ETag and Last-Modified of the feed's last pull whose records were stored."""
+    row = db.execute("SELECT etag, last_modified FROM feeds WHERE url = ?", [url]).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def record_pull(db: Database, url: str, etag: str | None, last_modified: str | None, at: datetime) -> None:
+    """Remember a feed's validators once its records are stored (a crash before leaves the
+    next pull to read them again)."""
+    with db.atomic():
+        db.execute("INSERT INTO feeds (url, etag, last_modified, pulled_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                   "pulled_at = excluded.pulled_at", [url, etag, last_modified, to_iso(at)])

@@ -70,6 +70,7 @@ class ReadResult:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     slugs: set[str] = field(default_factory=set)  # of every record read
+    names: dict[Path, str] = field(default_factory=dict)  # how a file is named in messages (the URL it came from)
 
     @property
     def whole(self) -> bool:
@@ -79,7 +80,7 @@ class ReadResult:
     def __iter__(self) -> Iterator[IncidentRecord]:
         for path in record_files(self.paths, self.problems):
             self.files += 1
-            for location, document in _documents(path, self.problems):
+            for location, document in _documents(path, self.names.get(path, str(path)), self.problems):
                 try:
                     for record in _collect(document, location, {}, self.problems):
                         self.slugs.add(record.slug)
@@ -116,9 +117,26 @@ def _identity(folder: str) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-def read_records(paths: list[Path]) -> ReadResult:
+def read_records(paths: list[Path], names: dict[Path, str] | None = None) -> ReadResult:
     """The records of these files and folders, read lazily (see ReadResult)."""
-    return ReadResult(paths)
+    return ReadResult(paths, names=names or {})
+
+
+def index_urls(path: Path) -> list[str] | None:
+    """The record URLs an export index lists (a JSON array of http(s) URLs, or an object
+    whose "records", "items" or "urls" is one), or None when the file is no index."""
+    if path.stat().st_size > WHOLE_FILE_BYTES:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeError, RecursionError, OSError):
+        return None
+    if isinstance(data, dict):
+        data = next((data[key] for key in ("records", "items", "urls") if isinstance(data.get(key), list)), None)
+    if not isinstance(data, list) or not data:
+        return None
+    urls = [item for item in data if isinstance(item, str) and item.startswith(("http://", "https://"))]
+    return urls if len(urls) == len(data) else None
 
 
 WHOLE_FILE_BYTES = 64 * 2**20  # a .json file up to this size is parsed whole (its errors say line and column)
@@ -126,7 +144,7 @@ MAX_LINE_BYTES = 64 * 2**20  # characters of one JSON Lines record at most
 MAX_DEPTH = 64  # nesting that a streamed file may have: records are a few levels deep
 
 
-def _documents(path: Path, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+def _documents(path: Path, name: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
     """Parsed JSON values of one file: the whole file, its array's items, or one per line
     for JSON Lines; any problem with the file is one Problem naming it."""
     try:
@@ -134,18 +152,18 @@ def _documents(path: Path, problems: list[Problem]) -> Iterator[tuple[str, Any]]
             encoding = _encoding(binary.read(4096))
             binary.seek(0)
             if encoding is None:
-                problems.append(Problem(str(path), "not a text file (binary data): no incident records read"))
+                problems.append(Problem(name, "not a text file (binary data): no incident records read"))
                 return
             size = os.fstat(binary.fileno()).st_size
             text = io.TextIOWrapper(binary, encoding=encoding, errors="strict", newline=None)
             if path.suffix != ".json":
-                yield from _json_lines(path, text, problems)
+                yield from _json_lines(name, text, problems)
             elif size <= WHOLE_FILE_BYTES:
-                yield from _whole(path, text.read(), problems)
+                yield from _whole(name, text.read(), problems)
             else:
-                yield from _streamed(path, text, problems)
+                yield from _streamed(name, text, problems)
     except (OSError, UnicodeError) as error:
-        problems.append(Problem(str(path), f"cannot read file: {error}"))
+        problems.append(Problem(name, f"cannot read file: {error}"))
 
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
@@ -168,16 +186,16 @@ def _encoding(head: bytes) -> str | None:
     return None
 
 
-def _whole(path: Path, text: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+def _whole(path: str, text: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
     if _looks_like_json_lines(text):
         yield from _json_lines(path, io.StringIO(text), problems)
         return
     try:
-        yield str(path), json.loads(text)
+        yield path, json.loads(text)
     except json.JSONDecodeError as error:
         problems.append(Problem(f"{path}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}"))
     except RecursionError:
-        problems.append(Problem(str(path), "nested too deeply to hold incident records; file skipped"))
+        problems.append(Problem(path, "nested too deeply to hold incident records; file skipped"))
 
 
 def _looks_like_json_lines(text: str) -> bool:
@@ -190,7 +208,7 @@ def _looks_like_json_lines(text: str) -> bool:
         return False
 
 
-def _json_lines(path: Path, text: io.TextIOBase, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+def _json_lines(path: str, text: io.TextIOBase, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
     number = 0
     while line := text.readline(MAX_LINE_BYTES):
         number += 1
@@ -220,7 +238,7 @@ class _Utf8:
         return self.text.read(size).encode()
 
 
-def _streamed(path: Path, text: io.TextIOBase, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
+def _streamed(path: str, text: io.TextIOBase, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
     """A large file's values one at a time: a top-level array's items, or each of several
     top-level values; nesting past MAX_DEPTH stops the file (a streaming parser would
     otherwise build it whole)."""
