@@ -139,7 +139,7 @@ def index_urls(path: Path) -> list[str] | None:
     return urls if len(urls) == len(data) else None
 
 
-WHOLE_FILE_BYTES = 64 * 2**20  # a .json file up to this size is parsed whole (its errors say line and column)
+WHOLE_FILE_BYTES = 8 * 2**20  # a .json file up to this size is parsed whole (its errors say line and column)
 MAX_LINE_BYTES = 64 * 2**20  # characters of one JSON Lines record at most
 MAX_DEPTH = 64  # nesting that a streamed file may have: records are a few levels deep
 
