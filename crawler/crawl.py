@@ -101,7 +101,7 @@ def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
         "MEMUSAGE_ENABLED": False,
         # Only http and https: no file://, ftp://, s3:// or data: even through a redirect.
         "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None, **rendering.get("DOWNLOAD_HANDLERS", {})},
-        "ITEM_PIPELINES": {ExtractPipeline: 100, RenderPipeline: 110, LivenessPipeline: 120, ConfirmPipeline: 150,
+        "ITEM_PIPELINES": {ExtractPipeline: 100, LivenessPipeline: 120, RenderPipeline: 130, ConfirmPipeline: 150,
                            StorePipeline: 200},
         **{name: value for name, value in rendering.items() if name != "DOWNLOAD_HANDLERS"},
         "STATS_DUMP": False,

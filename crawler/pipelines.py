@@ -115,15 +115,18 @@ class ExtractPipeline(_Step):
 
 
 class RenderPipeline(_Step):
-    """Renders in a browser the pages that need one (see crawler/render.py) and takes
-    their text from what the browser shows, when it holds more. Without a browser, the
-    check says so (`no_browser`) and the page's own text stands."""
+    """Renders in a browser the pages judged to be the article whose text only scripts
+    draw (see crawler/render.py), takes their text from what the browser shows when it
+    holds more, and judges them again as rendered. Walls, notices and refusals are never
+    rendered. Without a browser, the check says so (`no_browser`) and the page's own text
+    stands."""
 
     stage = "render"
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.settings: Settings = crawler.settings["CITEWATCH_SETTINGS"]
+        self.judges = Rules.from_settings(self.settings).judges
         self.available = bool(render.scrapy_settings(self.settings))
 
     @classmethod
@@ -131,7 +134,9 @@ class RenderPipeline(_Step):
         return cls(crawler)
 
     async def process(self, item: FetchResult) -> None:
-        if item.extraction is None or not item.is_html or not render.wants_rendering(item, self.settings.render):
+        if item.verdict is None or item.verdict.outcome != State.OK or item.extraction is None or not item.is_html:
+            return
+        if not render.wants_rendering(item, self.settings.render):
             return
         if not self.available:
             item.rendering = "no_browser"
@@ -141,6 +146,7 @@ class RenderPipeline(_Step):
             item.rendering = "render_failed"
         elif len(rendered.text) > len(item.extraction.text):
             item.extraction, item.rendering = rendered, "rendered"
+            item.verdict = self.judges.verdict(item)
 
 
 async def fetch_rendered(crawler: Crawler, url: str, timeout: float) -> Extraction | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import re
 import shutil
 import socket
 from typing import Any
@@ -29,7 +30,7 @@ from .guard import forbidden_kind
 from .shown import parse_page, visible_text
 
 NO_TEXT_WORDS = 20  # a page showing fewer words than this without scripts shows nothing
-_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+_HANDLER = "citewatch.crawler.playwright_handler.LazyPlaywrightHandler"
 _NOT_LOADED = frozenset({"image", "media", "font"})
 
 
@@ -67,14 +68,18 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
 
 
 def wants_rendering(result: FetchResult, settings: RenderSettings) -> bool:
-    """Whether this page is one to render: its host is configured, or it shows nothing."""
+    """Whether this page is one to render: its host is configured, or it shows nothing
+    without its scripts (walls, notices and refusals are judged before: see RenderPipeline)."""
     host = (urlsplit(result.page_url).hostname or "").lower()
     if any(host == name or host.endswith("." + name) for name in settings.hosts):
         return True
     extraction = result.extraction
     return settings.auto and extraction is not None and len(extraction.text.split()) < ARTICLE_WORDS and (
-        len(visible_text(parse_page(result.html)).split()) < NO_TEXT_WORDS
+        _SCRIPT.search(result.html or "") is not None and len(visible_text(parse_page(result.html)).split()) < NO_TEXT_WORDS
     )
+
+
+_SCRIPT = re.compile(r"<script\b", re.IGNORECASE)  # a page without scripts shows all it has
 
 
 def render_request_meta(timeout: float) -> dict[str, Any]:
