@@ -84,7 +84,7 @@ def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: Crawl
 
     if settings.ingest.feeds and schedule.ingest is not None:  # new citations are checked at once, not at the next tick
         add("ingest", "pull the tracker's feeds", lambda cw: (cw.pull_feeds(), cw.check(control=control)),
-            CronTrigger.from_crontab(schedule.ingest, timezone=timezone.utc))
+            CronTrigger.from_crontab(schedule.ingest, timezone=timezone.utc), next_run_time=now)  # and at start
     add("check", "check due sources", lambda cw: cw.check(control=control), IntervalTrigger(seconds=schedule.tick),
         next_run_time=now)
     add("stamp", "timestamp new versions", lambda cw: cw.stamp(), IntervalTrigger(seconds=schedule.tick),

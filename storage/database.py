@@ -25,6 +25,7 @@ All SQL lives in this package.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import sqlite3
 import tempfile
@@ -634,6 +635,18 @@ def data_dir_problems(directory: Path, database: Path) -> list[Problem]:
     return problems
 
 
+def _migrate(db: Database, path: Path) -> None:
+    """Apply the pending migrations, one process (or thread) at a time: two commands that
+    open a new database at once (the daemon's jobs at its start) would otherwise both
+    create its tables."""
+    with open(path.with_name(path.name + ".migrating"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            MIGRATIONS.apply(db)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated.
     Raises BadInput naming the file if it cannot be opened."""
@@ -650,7 +663,7 @@ def open_database(path: str | Path) -> Database:
         db.enable_wal()
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")  # durable in WAL mode across process crashes
-        MIGRATIONS.apply(db)
+        _migrate(db, path)
     except (OSError, sqlite3.Error) as error:
         raise BadInput(f"cannot open the database {path}: {error} (check storage.dir)") from error
     return db

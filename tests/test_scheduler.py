@@ -1,9 +1,11 @@
 """Running for months: the daemon, cron runs and their lock, and when each source is due."""
 
+import json
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -44,7 +46,10 @@ def count_checks(tmp_path) -> int:
     if not database.exists():
         return 0
     with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT COALESCE(SUM(repeats), 0) FROM checks").fetchone()[0]
+        try:
+            return connection.execute("SELECT COALESCE(SUM(repeats), 0) FROM checks").fetchone()[0]
+        except sqlite3.OperationalError:  # the daemon is still creating the database
+            return 0
 
 
 def test_daemon_checks_on_its_tick_and_stops_on_sigterm(tmp_path, web):
@@ -62,6 +67,20 @@ def test_daemon_checks_on_its_tick_and_stops_on_sigterm(tmp_path, web):
     assert "citewatch daemon started" in log and "SIGTERM received: stopping" in log and "daemon stopped" in log
     with sqlite3.connect(tmp_path / "data" / "citewatch.db") as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_daemon_pulls_its_feeds_at_start_and_checks_the_new_citations(tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    web.pages["/export.json"] = Page(json.dumps({"slug": "fed", "sources": [{"url": web.url("/article")}]}))
+    path = config(tmp_path, tick="1h", ingest="0 * * * *", stop_timeout="10s")
+    path.write_text(path.read_text() + f'[[ingest.feeds]]\nurl = "{web.url("/export.json")}"\n')
+    daemon = subprocess.Popen([CITEWATCH, "--config", str(path), "daemon"], stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: count_checks(tmp_path) >= 1, 60), "the daemon did not pull its feed and check it"
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=15) == 0
+    finally:
+        daemon.kill()
 
 
 def test_sigterm_during_a_slow_crawl_exits_0_within_the_stop_timeout(tmp_path, web):
@@ -264,3 +283,21 @@ def test_a_digest_that_failed_is_sent_by_the_next_run(tmp_path, web):
         server.stop()
     assert retried.returncode == 0, retried.stderr
     assert len(server.inbox.messages) == 1
+
+
+def test_commands_that_open_a_new_database_at_once_create_it_once(tmp_path):
+    """The daemon's jobs all open the database at its start: its tables are made once."""
+    errors = []
+
+    def open_it():
+        try:
+            open_database(tmp_path / "data" / "citewatch.db").close()
+        except Exception as error:  # noqa: BLE001 (any failure is the test's finding)
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
