@@ -79,7 +79,7 @@ from .storage.wacz import WaczExport, export_wacz
 from .storage.wayback import WaybackClient
 from .storage.wayback_queue import QueueRun, refresh_archive_links, run_queue
 from .times import end_of, from_iso, to_iso, utc_now
-from .urls import check_cited_url, normalize_url
+from .urls import check_cited_url, normalize_url, without_credentials
 from .version import __version__
 
 logger = logging.getLogger(__name__)
@@ -194,7 +194,11 @@ class Citewatch:
                 if not str(item).startswith(("http://", "https://")):
                     paths.append(Path(item))
                     continue
-                for answer in self._pull(str(item), Path(scratch), headers or {}):
+                url = without_credentials(str(item))
+                if url != str(item):
+                    problems.append(InputProblem(url, "a user name and password in the URL were removed (pass "
+                                                      "credentials in headers, as a feed's headers_env does)", False))
+                for answer in self._pull(url, Path(scratch), headers or {}):
                     pulled.append(answer)
                     if answer.problem is not None:
                         problems.append(InputProblem(answer.url, answer.problem))
@@ -242,7 +246,7 @@ class Citewatch:
 
         answer = fetch(url, conditional=True)
         listed = index_urls(answer.body) if answer.body is not None else None
-        return [answer] if listed is None else [replace(answer, index=True), *(fetch(item, False) for item in listed)]
+        return [answer] if listed is None else [replace(answer, index=True), *(fetch(without_credentials(item), False) for item in listed)]
 
     def check(self, urls: Iterable[str] | None = None, all: bool = False, on_checked: Callable[[], None] | None = None,
               on_start: Callable[[int], None] | None = None, control: CrawlControl | None = None) -> CheckSummary:

@@ -9,6 +9,7 @@ the crawl's own guard decides which addresses may be reached.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import urllib.error
 import urllib.request
@@ -64,7 +65,7 @@ def pull(request: FeedRequest, into: Path, timeout: float, max_bytes: int, user_
         return FeedAnswer(request.url, problem=f"the server answered {error.code} {error.reason}")
     except (ForbiddenAddress, CannotResolveHostError) as error:
         return FeedAnswer(request.url, problem=str(error))
-    except (urllib.error.URLError, OSError, socket.timeout, ValueError) as error:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, socket.timeout, ValueError) as error:
         reason = getattr(error, "reason", error)
         return FeedAnswer(request.url, problem=f"cannot fetch it: {reason}")
 

@@ -32,6 +32,7 @@ from citewatch.model import CheckSummary, State, reason_words
 from citewatch.reports.formats import ReportFormat, json_list
 from citewatch.reports.worddiff import as_text, word_diff
 from citewatch.storage.lock import RunLock
+from citewatch.urls import without_credentials
 from citewatch.version import __version__
 
 EXIT_FAILED = 1
@@ -498,13 +499,14 @@ def run(cw: Citewatch) -> None:
     for busy in cycle.busy:
         click.echo(busy)
     for feed, report in zip(cw.settings.ingest.feeds, cycle.ingested):
+        url = without_credentials(feed.url)
         for problem in report.problems:
             click.echo(f"error: {problem}", err=True)
-        click.echo(f"Feed {feed.url}: " + ("not modified since its last pull." if report.not_modified else
+        click.echo(f"Feed {url}: " + ("not modified since its last pull." if report.not_modified else
                    f"{_count(report.incidents, 'incident')}, {_count(report.new_sources, 'new source')}"
                    + (f", {report.retired} retired" if report.retired else "") + "."))
         if report.not_retired:
-            click.echo(f"error: {feed.url}: {report.not_retired}.", err=True)
+            click.echo(f"error: {url}: {report.not_retired}.", err=True)
     checks = cycle.checks
     click.echo(f"Checked {_count(checks.checked, 'source')}; {_count(checks.changed, 'content change')}.")
     for problem in _check_problems(checks):

@@ -70,3 +70,11 @@ def test_run_pulls_configured_feeds_with_their_token_before_checking(tmp_path, t
     assert "Checked 10 sources" in result.output  # the new citations, in the same cycle
     assert tracker.requests_to("/export.json")[0].get("Authorization") == "Bearer t0ken"
     assert "t0ken" not in result.output
+
+
+def test_credentials_in_a_feed_url_are_never_sent_nor_shown(config_file, tracker):
+    url = tracker.url("/export.json").replace("http://", "http://editor:s3cr3t@")
+    result = run_cli(config_file, "ingest", url)
+    assert "s3cr3t" not in result.output and "a user name and password in the URL were removed" in result.output
+    assert "Ingested 10 incidents" in result.output
+    assert "Authorization" not in tracker.requests_to("/export.json")[-1]
