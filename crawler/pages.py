@@ -194,7 +194,8 @@ def region_blocked(result: FetchResult) -> bool:
     for the article and says the content is not available in our region, in a few words
     (its links aside)."""
     page = PageView(result)
-    return page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.GEO_BLOCK) > 0 and _stands_in(page)
+    return (page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.GEO_BLOCK) > 0
+            and _notice(page) and _stands_in(page))
 
 
 def platform_gone(result: FetchResult) -> bool:
@@ -205,7 +206,14 @@ def platform_gone(result: FetchResult) -> bool:
     headline = "\n".join([page.extraction.title or "", *page.extraction.headlines.values()])
     says = wording.says_platform_gone(headline) or (
         page.unlinked_word_count <= NOTICE_WORDS and wording.says_platform_gone(page.text))
-    return says and _stands_in(page)
+    return says and _notice(page) and _stands_in(page)
+
+
+def _notice(page: PageView) -> bool:
+    """The page's text is a notice, not an article: at most one line of prose (a video
+    player's "This video is unavailable" on a page that now holds another article is no
+    notice about the page)."""
+    return sum(len(words(line)) >= NEW_PROSE_WORDS for line in page.readable_text.splitlines()) <= 1
 
 
 def _elsewhere(result: FetchResult) -> bool:

@@ -194,3 +194,15 @@ def test_a_new_build_and_new_recommendations_in_the_state_are_no_change(checker,
     assert (row["state"], row["changes"]) == ("ok", 0)
     row = _before_and_after(checker, web, apollo_app(PARAGRAPHS), apollo_app(PARAGRAPHS, stamp="2"))
     assert (row["state"], row["changes"]) == ("ok", 0)
+
+
+def test_a_page_holding_another_article_is_a_change_whatever_its_video_player_says(checker, web):
+    """A video player's "This video is unavailable" on a page whose article was replaced by
+    another is no platform's notice: the other article is a change."""
+    player = "<div class='player'><p>This video is unavailable.</p></div>"
+    other = "".join(f"<p>Paragraph {n} of an entirely different report now published at this address, written by "
+                    "another desk on another day about the election results.</p>" for n in range(4))
+    before = ARTICLE.replace("<article>", f"<article>{player}")
+    after = before.replace(before[before.index("<p>The defence"):before.index("</article>")], other)
+    row = _before_and_after(checker, web, before, after)
+    assert (row["state"], row["changes"]) == ("ok", 1)
