@@ -93,7 +93,7 @@ class RegionBlocked(PageJudge):
     def judge(self, result: FetchResult) -> Verdict | None:
         status = _status(result)
         newly = 200 <= status < 300 and result.extraction is not None and result.is_html  # bytes judged good stay good
-        if (newly or status in (403, 451)) and region_blocked(replace(result, html=_page(result) or result.html)):
+        if (newly or status in (403, 451)) and region_blocked(replace(result, html=_page(result))):
             return Verdict("blocked", "geo_blocked")
         return None
 

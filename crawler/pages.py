@@ -131,6 +131,15 @@ class PageView:
         return len(words(self.visible_text or self.extraction.text))
 
     @cached_property
+    def still(self) -> float | None:
+        """How much of the article as last seen the page still holds (see coverage); None
+        when it was never seen."""
+        last_seen = self.result.last_seen
+        if last_seen is None:
+            return None
+        return coverage(last_seen.extraction.text, self.readable_text + "\n" + (self.extraction.title or ""))
+
+    @cached_property
     def unlinked_word_count(self) -> int:
         """The words a reader sees outside links: a notice's own words, however many menus
         and footers of links a platform's shell puts around it."""
@@ -166,47 +175,46 @@ def kind_of_page(result: FetchResult) -> PageKind | None:
     """None while the page holds the cited article (or cannot be told apart from it);
     otherwise what stands in for it."""
     page = PageView(result)
-    last_seen = result.last_seen.extraction if result.last_seen is not None else None
-    if last_seen is not None:
-        still = coverage(last_seen.text, page.readable_text + "\n" + (page.extraction.title or ""))
+    if result.last_seen is not None:
+        still, last_seen = page.still or 0.0, result.last_seen.extraction
         if still < STILL_THE_ARTICLE and page.result.redirects and _listing_address(page.result):
             return PageKind("failure", "redirect_to_listing")
         if still < ALL_THERE and _behind_paywall(page, last_seen):
             return PageKind("interstitial", "paywall")
-        if still >= STILL_THE_ARTICLE:
-            return None
-    elif not _elsewhere(page.result) and FIRST_SIGHT_WORDS < max(len(words(page.readable_text)), page.unlinked_word_count):
-        return None  # the text extracted decides first: reading the whole page costs more
+    if not _stands_in(page):
+        return None
     return _interstitial_address(page.result) or _interstitial(page) or _gone(page)
 
 
 def _stands_in(page: PageView) -> bool:
     """Whether the page stands in for the article: it holds little of the article as last
-    seen, or (never seen) it is short or on another host."""
-    last_seen = page.result.last_seen
-    if last_seen is not None:
-        return coverage(last_seen.extraction.text, page.readable_text + "\n" + (page.extraction.title or "")) < STILL_THE_ARTICLE
-    return _elsewhere(page.result) or max(len(words(page.readable_text)), page.unlinked_word_count) <= FIRST_SIGHT_WORDS
+    seen, or (never seen) it is short or on another host. The text extracted decides
+    first: reading the whole page costs more."""
+    if page.still is not None:
+        return page.still < STILL_THE_ARTICLE
+    return _elsewhere(page.result) or (
+        len(words(page.readable_text)) <= FIRST_SIGHT_WORDS and page.unlinked_word_count <= FIRST_SIGHT_WORDS)
 
 
 def region_blocked(result: FetchResult) -> bool:
     """Whether the answer (an article's page or the whole site's, 200, 403 or 451) stands in
     for the article and says the content is not available in our region, in a few words
     (its links aside)."""
-    page = PageView(result)
-    return (page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.GEO_BLOCK) > 0
-            and _notice(page) and _stands_in(page))
+    page = PageView(result)  # the cheap test first: most pages whose bytes changed are still the article
+    return (_stands_in(page) and page.unlinked_word_count <= NOTICE_WORDS
+            and wording.mentions(page.text, wording.GEO_BLOCK) > 0 and _notice(page))
 
 
 def platform_gone(result: FetchResult) -> bool:
     """Whether the page stands in for the post and its platform says there the post, video
     or account is gone: in its headline, or in its few words outside links (a platform's
     shell is menus and footers of links around one sentence)."""
-    page = PageView(result)
+    page = PageView(result)  # the cheap test first, as in region_blocked
+    if not _stands_in(page) or not _notice(page):
+        return False
     headline = "\n".join([page.extraction.title or "", *page.extraction.headlines.values()])
-    says = wording.says_platform_gone(headline) or (
+    return wording.says_platform_gone(headline) or (
         page.unlinked_word_count <= NOTICE_WORDS and wording.says_platform_gone(page.text))
-    return says and _notice(page) and _stands_in(page)
 
 
 def _notice(page: PageView) -> bool:
