@@ -64,6 +64,8 @@ def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
     """citewatch's settings as Scrapy settings: politeness, limits and our components."""
     crawl = settings.crawl
     rendering = render.scrapy_settings(settings)
+    # Only http and https: no file://, ftp://, s3:// or data: even through a redirect.
+    handlers = {"file": None, "ftp": None, "s3": None, "data": None, **rendering.pop("DOWNLOAD_HANDLERS", {})}
     return {
         "CITEWATCH_SETTINGS": settings,
         "CITEWATCH_EXTRACT_WORKERS": crawl.extract_workers if sources >= POOL_THRESHOLD else 0,
@@ -99,11 +101,10 @@ def scrapy_settings(settings: Settings, sources: int = 0) -> dict[str, Any]:
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "DOWNLOADER_STATS": False,
         "MEMUSAGE_ENABLED": False,
-        # Only http and https: no file://, ftp://, s3:// or data: even through a redirect.
-        "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None, **rendering.get("DOWNLOAD_HANDLERS", {})},
+        "DOWNLOAD_HANDLERS": handlers,
         "ITEM_PIPELINES": {ExtractPipeline: 100, LivenessPipeline: 120, RenderPipeline: 130, ConfirmPipeline: 150,
                            StorePipeline: 200},
-        **{name: value for name, value in rendering.items() if name != "DOWNLOAD_HANDLERS"},
+        **rendering,
         "STATS_DUMP": False,
         "LOGSTATS_INTERVAL": 0,
         "LOG_LEVEL": "WARNING",

@@ -127,7 +127,7 @@ class RenderPipeline(_Step):
         self.crawler = crawler
         self.settings: Settings = crawler.settings["CITEWATCH_SETTINGS"]
         self.judges = Rules.from_settings(self.settings).judges
-        self.available = bool(render.scrapy_settings(self.settings))
+        self.available = render.browser(self.settings.render) is not None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RenderPipeline":

@@ -18,7 +18,7 @@ REMOVED = (
     # es
     "ya no está disponible", "ha sido eliminad", "ha sido retirad", "fue eliminad", "fue retirad", "contenido no disponible",
     # fr
-    "n'est plus disponible", "n’est plus disponible", "a été supprimé", "a été retiré", "a été dépublié", "contenu indisponible",
+    "n'est plus disponible", "a été supprimé", "a été retiré", "a été dépublié", "contenu indisponible",
     # de
     "nicht mehr verfügbar", "nicht mehr abrufbar", "wurde entfernt", "wurde gelöscht", "wurde depubliziert",
     "nicht mehr online",
@@ -163,7 +163,8 @@ _CASEFOLD_SPACES = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
-    """Text as searched: lowercased, compatibility forms and white space folded."""
+    """Text as searched: lowercased, compatibility forms, typographic apostrophes and white
+    space folded (so the lists spell "n'est" once)."""
     folded = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
     return _CASEFOLD_SPACES.sub(" ", folded).strip()
 
