@@ -241,8 +241,9 @@ class Citewatch:
 
         def fetch(target: str, conditional: bool) -> FeedAnswer:
             request = FeedRequest(target, headers, etag if conditional else None, last_modified if conditional else None)
-            return pull(request, scratch / f"{len(list(scratch.iterdir()))}.json", crawl.timeout, limit, crawl.user_agent,
-                        crawl.allow_private_addresses)
+            handle, body = tempfile.mkstemp(suffix=".json", dir=scratch)
+            os.close(handle)
+            return pull(request, Path(body), crawl.timeout, limit, crawl.user_agent, crawl.allow_private_addresses)
 
         answer = fetch(url, conditional=True)
         listed = index_urls(answer.body) if answer.body is not None else None

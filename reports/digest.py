@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -62,10 +63,8 @@ class Digest:
         return replace(self, incidents=tuple(i for i in self.incidents if audience.matches(i.category, list(i.tags))))
 
 
-def needs(incidents: tuple[IncidentNotice, ...] | IncidentNotice) -> str:
-    """What the events of these incidents (or of one) ask of a maintainer, counted."""
-    if isinstance(incidents, IncidentNotice):
-        incidents = (incidents,)
+def needs(incidents: Iterable[IncidentNotice]) -> str:
+    """What the events of these incidents ask of a maintainer, counted."""
     events = {event.id: _need(source, event) for incident in incidents for source in incident.sources for event in source.events}
     counts = Counter(events.values())
     return ", ".join(f"{counts[what]} {one if counts[what] == 1 else many}" for what, one, many in _NEEDS if counts[what])

@@ -75,6 +75,12 @@ def _job(settings: Settings, work: Callable[[Citewatch], object]) -> None:
             logger.info("%s", busy)
 
 
+def _pull_and_check(cw: Citewatch, control: CrawlControl) -> None:
+    """The feeds pulled, then their new citations checked at once (not at the next tick)."""
+    cw.pull_feeds()
+    cw.check(control=control)
+
+
 def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: CrawlControl, stopping: threading.Event) -> None:
     now = datetime.now(timezone.utc)
     schedule = settings.schedule
@@ -82,8 +88,8 @@ def _add_jobs(scheduler: BackgroundScheduler, settings: Settings, control: Crawl
     def add(job: str, name: str, work: Callable[[Citewatch], object], trigger: Any, **options: Any) -> None:
         scheduler.add_job(_job, trigger, args=[settings, work], id=job, name=name, **options)
 
-    if settings.ingest.feeds and schedule.ingest is not None:  # new citations are checked at once, not at the next tick
-        add("ingest", "pull the tracker's feeds", lambda cw: (cw.pull_feeds(), cw.check(control=control)),
+    if settings.ingest.feeds and schedule.ingest is not None:
+        add("ingest", "pull the tracker's feeds", lambda cw: _pull_and_check(cw, control),
             CronTrigger.from_crontab(schedule.ingest, timezone=timezone.utc), next_run_time=now)  # and at start
     add("check", "check due sources", lambda cw: cw.check(control=control), IntervalTrigger(seconds=schedule.tick),
         next_run_time=now)

@@ -42,8 +42,6 @@ class IngestReport:
     not_modified: list[str] = field(default_factory=list)  # exports at URLs unchanged since their last pull
 
 
-
-
 def ingest_records(
     db: Database, read: ReadResult, now: datetime | None = None, on_record: Callable[[], None] | None = None,
     complete: bool = False, retire_limit: float = 0.2,
@@ -55,7 +53,8 @@ def ingest_records(
     report = IngestReport(problems=read.problems)
     ingested_at = to_iso(now or utc_now())
     records = iter(read)
-    while _store_batch(db, records, ingested_at, report, on_record):
+    retired = {row[0] for row in db.execute("SELECT slug FROM incidents WHERE retired_at IS NOT NULL")}
+    while _store_batch(db, records, ingested_at, report, on_record, retired):
         pass
     report.files = read.files
     if complete:
@@ -87,16 +86,13 @@ def retire_absent(db: Database, present: set[str], limit: float, at: str) -> tup
     return len(absent), None
 
 
-def _revive(db: Database, slug: str) -> bool:
+def _revive(db: Database, slug: str) -> None:
     """Bring a retired incident's citations back (with the times they were first cited, and
     the versions they cite), before its record is stored again."""
-    if db.execute("SELECT 1 FROM incidents WHERE slug = ? AND retired_at IS NOT NULL", [slug]).fetchone() is None:
-        return False
     columns = _citation_columns(db)
     db.execute(f"INSERT INTO citations ({columns}) SELECT {columns} FROM retired_citations WHERE incident_slug = ?", [slug])
     db.execute("DELETE FROM retired_citations WHERE incident_slug = ?", [slug])
     db.execute("UPDATE incidents SET retired_at = NULL WHERE slug = ?", [slug])
-    return True
 
 
 def _citation_columns(db: Database) -> str:
@@ -105,12 +101,16 @@ def _citation_columns(db: Database) -> str:
 
 
 def _store_batch(db: Database, records: Iterator[IncidentRecord], ingested_at: str, report: IngestReport,
-                 on_record: Callable[[], None] | None) -> bool:
-    """Store records in one transaction for up to BATCH_SECONDS; whether any are left."""
+                 on_record: Callable[[], None] | None, retired: set[str]) -> bool:
+    """Store records in one transaction for up to BATCH_SECONDS, reviving the `retired`
+    incidents they bring back; whether any are left."""
     deadline = time.monotonic() + BATCH_SECONDS
     with db.atomic():
         for record in records:
-            report.revived += _revive(db, record.slug)
+            if record.slug in retired:
+                _revive(db, record.slug)
+                retired.discard(record.slug)
+                report.revived += 1
             report.new_sources += store_record(db, record, ingested_at)
             report.incidents += 1
             report.citations += len(record.citations)

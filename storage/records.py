@@ -187,25 +187,19 @@ def _encoding(head: bytes) -> str | None:
 
 
 def _whole(path: str, text: str, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
-    if _looks_like_json_lines(text):
-        yield from _json_lines(path, io.StringIO(text), problems)
-        return
+    """One parse of the file: a JSON value, or (with more after its first value) JSON Lines."""
     try:
-        yield path, json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as error:
-        problems.append(Problem(f"{path}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}"))
+        if error.msg == "Extra data":
+            yield from _json_lines(path, io.StringIO(text), problems)
+        else:
+            problems.append(Problem(f"{path}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}"))
+        return
     except RecursionError:
         problems.append(Problem(path, "nested too deeply to hold incident records; file skipped"))
-
-
-def _looks_like_json_lines(text: str) -> bool:
-    try:
-        json.loads(text)
-        return False
-    except json.JSONDecodeError as error:
-        return error.msg == "Extra data"
-    except RecursionError:
-        return False
+        return
+    yield path, document
 
 
 def _json_lines(path: str, text: io.TextIOBase, problems: list[Problem]) -> Iterator[tuple[str, Any]]:
@@ -295,7 +289,7 @@ def parse_record(
         try:
             cited_url = check_cited_url(raw_url)
         except InvalidURL as error:
-            problems.append(Problem(location, f"{where}: {without_credentials_in(str(error), raw_url)}", False))
+            problems.append(Problem(location, f"{where}: {_without_credentials_in(str(error), raw_url)}", False))
             continue
         if (public := without_credentials(cited_url)) != cited_url:
             problems.append(Problem(location, f"{where}: a user name and password in the URL were removed; "
@@ -361,7 +355,7 @@ def _inline_links(html: Any, site: str | None) -> Iterator[tuple[str, str]]:
         yield href, " ".join(anchor.text_content().split()) or None
 
 
-def without_credentials_in(message: str, raw_url: Any) -> str:
+def _without_credentials_in(message: str, raw_url: Any) -> str:
     """A message about a URL that cannot be used, with any password in it left out."""
     text = raw_url.strip() if isinstance(raw_url, str) else ""
     return message.replace(text, without_credentials(text)) if text else message
