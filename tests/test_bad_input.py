@@ -123,9 +123,12 @@ def test_credentials_already_stored_are_taken_out_by_the_migration(config_file, 
 
 
 def test_records_are_read_lazily(tmp_path):
-    """The records of a folder are read as they are iterated, not all first."""
-    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(record(f"r{n}", f"https://news.example/{n}")) for n in range(3)))
+    """The records of a folder are read as they are iterated: the second file is not yet
+    opened when the first file's first record comes."""
+    for name, start in (("a.jsonl", 0), ("b.jsonl", 3)):
+        (tmp_path / name).write_text("\n".join(json.dumps(record(f"r{n}", f"https://news.example/{n}"))
+                                               for n in range(start, start + 3)))
     read = records.read_records([tmp_path])
     records_read = iter(read)
     assert next(records_read).slug == "r0" and read.files == 1
-    assert [r.slug for r in records_read] == ["r1", "r2"]
+    assert [r.slug for r in records_read] == [f"r{n}" for n in range(1, 6)] and read.files == 2

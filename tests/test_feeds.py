@@ -40,7 +40,7 @@ def test_an_index_of_record_urls_is_followed(config_file, web):
     assert result.exit_code == 0 and "Ingested 3 incidents" in result.output
 
 
-def test_a_cut_off_or_failing_export_is_one_error_naming_it_and_retires_nothing(config_file, tracker, tmp_path):
+def test_a_cut_off_or_failing_export_is_one_error_naming_it_and_retires_nothing(config_file, tracker):
     run_cli(config_file, "ingest", tracker.url("/export.json"))
     tracker.pages["/export.json"] = Page(json.dumps(records(*"abcdefghij"))[:-40], etag='"v3"')  # truncated in transit
     cut = run_cli(config_file, "ingest", "--complete", tracker.url("/export.json"))
@@ -48,7 +48,7 @@ def test_a_cut_off_or_failing_export_is_one_error_naming_it_and_retires_nothing(
     assert "some records could not be read" in cut.output and len(status_json(config_file)) == 10
     assert not query(config_file, "SELECT * FROM feeds WHERE etag = '\"v3\"'")  # pulled again next time
     tracker.pages["/export.json"] = Page("<h1>Down</h1>", status=503)
-    down = run_cli(config_file, "ingest", tracker.url("/export.json"), str(tmp_path / "citewatch.toml"))
+    down = run_cli(config_file, "ingest", tracker.url("/export.json"))
     assert down.exit_code == 2 and "the server answered 503" in down.output
 
 

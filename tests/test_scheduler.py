@@ -52,18 +52,24 @@ def count_checks(tmp_path) -> int:
             return 0
 
 
-def test_daemon_checks_on_its_tick_and_stops_on_sigterm(tmp_path, web):
-    web.pages["/article"] = Page(ARTICLE)
-    path = config(tmp_path, tick="1s", min_interval="1s", jitter=0, stop_timeout="10s")
-    cite(path, tmp_path, web.url("/article"))
+def daemon_until(path, condition, failure: str) -> str:
+    """Run the daemon until `condition` holds, then stop it with SIGTERM (it must exit 0);
+    its log."""
     daemon = subprocess.Popen([CITEWATCH, "--config", str(path), "daemon"], stderr=subprocess.PIPE, text=True)
     try:
-        assert wait_for(lambda: count_checks(tmp_path) >= 2, 60), "the daemon did not check twice"
+        assert wait_for(condition, 60), failure
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=15) == 0
     finally:
         daemon.kill()
-    log = daemon.stderr.read()
+    return daemon.stderr.read()
+
+
+def test_daemon_checks_on_its_tick_and_stops_on_sigterm(tmp_path, web):
+    web.pages["/article"] = Page(ARTICLE)
+    path = config(tmp_path, tick="1s", min_interval="1s", jitter=0, stop_timeout="10s")
+    cite(path, tmp_path, web.url("/article"))
+    log = daemon_until(path, lambda: count_checks(tmp_path) >= 2, "the daemon did not check twice")
     assert "citewatch daemon started" in log and "SIGTERM received: stopping" in log and "daemon stopped" in log
     with sqlite3.connect(tmp_path / "data" / "citewatch.db") as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -74,13 +80,7 @@ def test_daemon_pulls_its_feeds_at_start_and_checks_the_new_citations(tmp_path, 
     web.pages["/export.json"] = Page(json.dumps({"slug": "fed", "sources": [{"url": web.url("/article")}]}))
     path = config(tmp_path, tick="1h", ingest="0 * * * *", stop_timeout="10s")
     path.write_text(path.read_text() + f'[[ingest.feeds]]\nurl = "{web.url("/export.json")}"\n')
-    daemon = subprocess.Popen([CITEWATCH, "--config", str(path), "daemon"], stderr=subprocess.PIPE, text=True)
-    try:
-        assert wait_for(lambda: count_checks(tmp_path) >= 1, 60), "the daemon did not pull its feed and check it"
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=15) == 0
-    finally:
-        daemon.kill()
+    daemon_until(path, lambda: count_checks(tmp_path) >= 1, "the daemon did not pull its feed and check it")
 
 
 def test_sigterm_during_a_slow_crawl_exits_0_within_the_stop_timeout(tmp_path, web):
