@@ -127,11 +127,14 @@ def _prose(state: Any) -> Iterator[str]:
 
 
 def _paragraph_list(items: list[Any]) -> bool:
-    """A list of strings that is mostly prose is an article's paragraphs, one per item."""
+    """A list of strings is an article's paragraphs, one per item, when it is mostly prose,
+    or when its prose alone is an article's worth: then its other lines (a table's rows, a
+    list's items, a dateline) are the article's too, as a page would show them between its
+    paragraphs. A list of labels, tags or headlines holds no such prose."""
     if len(items) < 3 or not all(isinstance(item, str) for item in items):
         return False
     prose = sum(len(item.split()) for item in items if _is_prose(item))
-    return prose * 2 >= sum(len(item.split()) for item in items)
+    return prose >= ARTICLE_WORDS or prose * 2 >= sum(len(item.split()) for item in items)
 
 
 def _is_prose(text: str) -> bool:

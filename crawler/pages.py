@@ -259,7 +259,7 @@ def _interstitial(page: PageView) -> PageKind | None:
         return PageKind("interstitial", "bot_challenge")
     redirected_to_login = bool(page.result.redirects) and bool(_LOGIN_PATH.search(urlsplit(page.result.page_url).path))
     signing_in = page.has_password_field() and wording.mentions(page.text, wording.LOGIN)
-    walled = page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.LOGIN_WALL)
+    walled = page.unlinked_word_count <= NOTICE_WORDS and wording.mentions(page.text, wording.LOGIN_WALL) and _notice(page)
     if redirected_to_login or (short and signing_in) or walled:
         return PageKind("interstitial", "login_required")
     consent_words = wording.mentions(page.text, wording.CONSENT)

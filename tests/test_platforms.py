@@ -10,7 +10,7 @@ import pytest
 from helpers import ARTICLE, Checker
 from webserver import Page, Web
 
-from citewatch.reports.worddiff import changed_lines
+from citewatch.reports.worddiff import changed_lines, marked
 
 POST = "Soldiers fired on protesters in the central square this morning, witnesses told us. At least four people were hurt."
 
@@ -188,6 +188,32 @@ def test_an_edit_inside_an_applications_embedded_state_is_a_change(checker, web,
     assert [(piece.kind, piece.text) for piece in edit.pieces if piece.kind != "same"] == [("del", "5"), ("add", "3")]
 
 
+def redux_app(lines, tags=("defence", "landmines", "human rights")):
+    state = {"story": {"headline": "Demining cut", "paragraphs": lines, "tags": list(tags)},
+             "mostRead": [{"title": "Budget talks stall as ministers meet again this week."}]}
+    return ("<html><head><title>Demining cut</title></head><body><div id='root'></div>"
+            f"<script>window.__PRELOADED_STATE__ = {json.dumps(state)}</script></body></html>")
+
+
+COUNTRIES = ("Angola", "Cambodia", "Laos", "Iraq", "Ukraine", "Syria", "Yemen", "Colombia", "Bosnia", "Croatia",
+             "Sri Lanka", "Myanmar", "Afghanistan", "Somalia", "Libya", "Vietnam", "Zimbabwe", "Chad")
+STANDINGS = ["Country Mines cleared Area (km²)"] + [f"{name} {9 + i} {870 - i * 7} {41 - i}" for i, name in enumerate(COUNTRIES)]
+
+
+def test_an_edit_to_a_table_row_among_the_states_paragraphs_is_a_change(checker, web):
+    """The rows of a table carry no sentences, but they sit between the article's paragraphs."""
+    edited = [row.replace("10 863", "10 363") for row in STANDINGS]
+    row = _before_and_after(checker, web, redux_app(PARAGRAPHS + STANDINGS), redux_app(PARAGRAPHS + edited))
+    assert (row["state"], row["changes"]) == ("ok", 1)
+    (_, detail), = [event for event in checker.events(web.url("/p/1")) if event[0] == "changed"]
+    assert [marked(line.pieces) for line in changed_lines(detail["diff"])] == ["Cambodia 10 [-863-]{+363+} 40"]
+
+
+def test_new_tags_beside_the_states_paragraphs_are_no_change(checker, web):
+    row = _before_and_after(checker, web, redux_app(PARAGRAPHS), redux_app(PARAGRAPHS, tags=("mines", "policy", "aid cuts")))
+    assert (row["state"], row["changes"]) == ("ok", 0)
+
+
 def test_a_new_build_and_new_recommendations_in_the_state_are_no_change(checker, web):
     row = _before_and_after(checker, web, next_app(PARAGRAPHS),
                             next_app(PARAGRAPHS, build="b22", related=("A different teaser about the weather this week.",)))
@@ -196,10 +222,14 @@ def test_a_new_build_and_new_recommendations_in_the_state_are_no_change(checker,
     assert (row["state"], row["changes"]) == ("ok", 0)
 
 
-def test_a_page_holding_another_article_is_a_change_whatever_its_video_player_says(checker, web):
-    """A video player's "This video is unavailable" on a page whose article was replaced by
-    another is no platform's notice: the other article is a change."""
-    player = "<div class='player'><p>This video is unavailable.</p></div>"
+@pytest.mark.parametrize("aside", ["<div class='player'><p>This video is unavailable.</p></div>",
+                                   "<div class='comments'><p>You must log in to post a comment.</p></div>",
+                                   "<div class='comentarios'><p>Inicia sesión para ver los comentarios.</p></div>"])
+def test_a_page_holding_another_article_is_a_change_whatever_its_asides_say(checker, web, aside):
+    """A video player's "This video is unavailable", or a comment box's "You must log in",
+    on a page whose article was replaced by another is no notice about the page: the other
+    article is a change."""
+    player = aside
     other = "".join(f"<p>Paragraph {n} of an entirely different report now published at this address, written by "
                     "another desk on another day about the election results.</p>" for n in range(4))
     before = ARTICLE.replace("<article>", f"<article>{player}")
