@@ -40,11 +40,13 @@ _PARKED_MARKERS = (
 _FOR_SALE = re.compile(r"the domain [\w.-]+ (is|may be) for sale")
 
 _NOT_FOUND = re.compile(
-    r"\b(404|410)\b|page not found|not be found|cannot be found|can(no|')t find|could ?n[o']t (be )?find|"
-    r"no longer (available|exists)|does ?n[o']t exist|does not exist|page (is )?missing|"
+    # Whole words, so that "oops" is not found in "troops" nor "404" in "4040"...
+    r"(?<!\w)(?:404|410|page not found|not be found|can(no|'|’)?t (be found|find)|could ?n[o'’]t (be )?find|"
+    r"no longer (available|exists)|does ?n[o'’]t exist|does not exist|page (is )?missing|"
     r"nothing (was )?found|oops|error 404|página no encontrada|seite nicht gefunden|page introuvable|"
     r"pagina non trovata|страница не найдена|página não encontrada|pagina niet gevonden|nie znaleziono strony|"
-    r"sayfa bulunamadı|сторінку не знайдено|الصفحة غير موجودة|页面不存在|找不到页面|ページが見つかりません",
+    r"sayfa bulunamadı|сторінку не знайдено|الصفحة غير موجودة)(?!\w)|"
+    r"页面不存在|找不到页面|ページが見つかりません",  # ...except in scripts written without spaces
     re.IGNORECASE,
 )
 

@@ -103,6 +103,18 @@ def test_each_page_judge(judge, result, verdict):
     assert judge().judge(result) == verdict
 
 
+@pytest.mark.parametrize("title, not_found", [
+    ("Oops! That page can’t be found.", True), ("Error 404 | Example News", True), ("Página no encontrada", True),
+    ("Страница не найдена", True), ("Sayfa bulunamadı", True), ("抱歉，该页面不存在", True), ("Nothing found for “mines”", True),
+    # the words inside other words: a short page (an application's, its text drawn by scripts) is not a 404 for them
+    ("China deploys troops and warns surrender is the only option", False), ("Hoops and loops: the 4040 festival", False),
+    ("Route 4104 reopens after the floods", False),
+])
+def test_not_found_wording_is_whole_words_in_the_title(title, not_found):
+    page = fetch(extraction=Extraction("", title=title))
+    assert (judges.NotFoundWording().judge(page) == Verdict("failure", "soft_404")) is not_found
+
+
 def test_judges_apply_in_order_and_the_first_verdict_stands():
     everything_wrong = fetch(404, "<title>Just a moment...</title>")
     assert judges.DEFAULT_JUDGES.verdict(everything_wrong) == Verdict("interstitial", "bot_challenge")
