@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -157,7 +158,13 @@ class Noise:
         return [line for line in text.splitlines() if not self.is_noise(line, parsed)]
 
     def learn_signatures(self, first: str, second: str) -> set[str]:
-        """Signatures of the lines that differ between two fetches made moments apart."""
+        """Signatures of the lines that differ between two fetches made moments apart.
+
+        Nothing is learned when the two share less than half their words: the second is
+        then another page (a rate limit, an error, a render cut short before its scripts
+        drew the article), and all the article's lines would be taken for noise."""
+        if not _mostly_shared(first, second):
+            return set()
         a, b = first.splitlines(), second.splitlines()
         signatures: set[str] = set()
         for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -184,6 +191,11 @@ class Noise:
 
 BUILTIN_RULES: tuple[type[NoiseRule], ...] = (Wordless, Teaser, Widget)
 _LABEL_END = re.compile(r"^(.{3,40}?[:|\u2013\u2014])")
+
+
+def _mostly_shared(first: str, second: str) -> bool:
+    a, b = Counter(first.split()), Counter(second.split())
+    return (a & b).total() * 2 >= max(a.total(), b.total())
 
 
 def _learnable(line: str) -> bool:

@@ -14,6 +14,7 @@ hashed are those the server sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import re
@@ -83,12 +84,43 @@ _SCRIPT = re.compile(r"<script\b", re.IGNORECASE)  # a page without scripts show
 
 
 def render_request_meta(timeout: float) -> dict[str, Any]:
-    """What marks a Scrapy request for the browser: load the page, then let its scripts run."""
+    """What marks a Scrapy request for the browser: load the page, then let its scripts
+    draw it (see settle), for at most a third of the page's time."""
     from scrapy_playwright.page import PageMethod
 
     return {"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "load"},
-            "playwright_page_methods": [PageMethod("wait_for_timeout", min(1000, timeout * 250))],
+            "playwright_page_methods": [PageMethod(settle, min(SETTLE_SECONDS, timeout / 3))],
             "download_timeout": timeout}
+
+
+SETTLE_SECONDS = 8.0  # the longest wait for a page's scripts to draw it
+_STEADY_SAMPLES = 4  # the text unchanged over this many samples, 100 ms apart, is drawn...
+_STEADY_PLACEHOLDER_SAMPLES = 15  # ...or, while it is as short as a placeholder, over this many
+_SHOWN_TEXT = "document.body ? document.body.innerText : ''"
+
+
+async def settle(page: Any, limit: float) -> None:
+    """Wait until the page's scripts have drawn it: its network quiet, and its text the
+    same over several samples (longer while it is as short as a placeholder, "Loading…").
+    A page that never settles is taken as it is after `limit` seconds. A fixed pause would
+    cut short the slow page, or any page on a busy machine, and keep the fast one waiting."""
+    from playwright.async_api import Error as PlaywrightError
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    with contextlib.suppress(PlaywrightError):
+        await page.wait_for_load_state("networkidle", timeout=limit * 1000)
+    last, steady = None, 0
+    while loop.time() < deadline:
+        try:
+            shown = await page.evaluate(_SHOWN_TEXT)
+        except PlaywrightError:  # the page navigated on (a script's redirect): sample the next one
+            shown = None
+        steady = steady + 1 if shown == last else 0
+        if steady >= (_STEADY_SAMPLES if len((shown or "").split()) >= NO_TEXT_WORDS else _STEADY_PLACEHOLDER_SAMPLES):
+            return
+        last = shown
+        await asyncio.sleep(0.1)
 
 
 class _Abort:

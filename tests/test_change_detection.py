@@ -172,6 +172,16 @@ def test_no_signature_is_learned_for_a_long_line_of_article_text():
     assert DEFAULT_NOISE.learn_signatures("Page built at 10:42:17", "Page built at 10:42:19") == {"shape:Page built at #:#:#"}
 
 
+def test_nothing_is_learned_from_a_second_fetch_that_is_another_page():
+    """A second fetch cut short (a render before the scripts drew the article, a rate-limit
+    page) differs in every line: taking those lines for noise would hide every later edit."""
+    article = "\n".join(f"Line {n}: the ministry confirmed {n * 7} detentions in the district." for n in range(12))
+    assert DEFAULT_NOISE.learn_signatures(article, "") == set()
+    assert DEFAULT_NOISE.learn_signatures(article, "Too many requests. Please try again in a minute.") == set()
+    assert DEFAULT_NOISE.learn_signatures(article + "\nPage built at 10:42:17", article + "\nPage built at 10:42:19") == {
+        "shape:Page built at #:#:#"}
+
+
 SPLIT_BODY = """<html><body><main><h1>Headline</h1>
 <div class="article__body"><p>First paragraph of the article, which extraction kept.</p>
 <p>Second paragraph of the article, which extraction kept as well.</p></div>

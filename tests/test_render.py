@@ -1,6 +1,7 @@
 """Pages whose article only scripts draw, rendered in the system's Chromium (Debian's
 `chromium`); without a browser, the check says so."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -20,12 +21,22 @@ PARAGRAPHS = [
 ]
 
 
-def scripted(paragraphs: list[str]) -> str:
+def scripted(paragraphs: list[str], after_ms: int = 50) -> str:
     """An application's page: an empty root, and the article drawn by a script from its own
     code (no JSON state a reader of the HTML could use)."""
     parts = " + ".join(repr(f"<p>{p}</p>") for p in paragraphs)
+    return ("<html><head><title>Demining cut</title></head><body><div id='root'>Loading…</div>"
+            f"<script>setTimeout(function () {{ document.getElementById('root').innerHTML = '<article>' + {parts} + '</article>'; }}, {after_ms});</script>"
+            "</body></html>")
+
+
+def fetched(path: str) -> str:
+    """An application's page whose script asks the server for the article once loaded,
+    slowly, in two parts."""
+    draw = "function (p) { document.getElementById('root').innerHTML += p.map(function (t) { return '<p>' + t + '</p>'; }).join(''); }"
+    get = f"function (n) {{ return fetch('{path}?part=' + n).then(function (r) {{ return r.json(); }}).then({draw}); }}"
     return ("<html><head><title>Demining cut</title></head><body><div id='root'></div>"
-            f"<script>setTimeout(function () {{ document.getElementById('root').innerHTML = '<article>' + {parts} + '</article>'; }}, 50);</script>"
+            f"<script>var get = {get}; window.addEventListener('load', function () {{ get(1).then(function () {{ return get(2); }}); }});</script>"
             "</body></html>")
 
 
@@ -50,6 +61,24 @@ def test_a_page_drawn_by_scripts_is_rendered_and_its_edits_found(tmp_path, web):
     (changed,) = [detail for kind, detail in checker.events(url) if kind == "changed"]
     assert "-The same memo" in changed["diff"] and "$3 billion" in changed["diff"]
     assert "+Humanitarian" not in changed["diff"]  # the confirmation was rendered too: no line taken for noise
+
+
+@needs_chromium
+@pytest.mark.parametrize("drawn", ["late", "fetched"])
+def test_a_page_drawn_late_is_read_once_drawn(tmp_path, web, drawn):
+    """Its scripts draw the article after a pause, or after asking the server for it: the
+    render waits until the page has settled, not for a fixed time."""
+    if drawn == "late":
+        web.pages["/app"] = Page(scripted(PARAGRAPHS, after_ms=1500))
+    else:
+        web.pages["/app"] = Page(fetched("/app.json"))
+        for part, paragraphs in ((1, PARAGRAPHS[:1]), (2, PARAGRAPHS[1:])):
+            web.pages[f"/app.json?part={part}"] = Page(json.dumps(paragraphs), content_type="application/json", delay=0.7)
+    checker = _checker(tmp_path)
+    url = web.url("/app")
+    checker.cite(url)
+    checker.check()
+    assert all(paragraph in _snapshot_text(checker, url) for paragraph in PARAGRAPHS)
 
 
 def _snapshot_text(checker, url):
