@@ -138,7 +138,7 @@ class ExtractionPool:
     def executor(cls, workers: int) -> ProcessPoolExecutor:
         if cls._executor is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
+            context.set_forkserver_preload([f"{__package__}.forkserver_preload"])
             cls._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                                 initargs=(logs.current(),))
         return cls._executor

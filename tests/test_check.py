@@ -311,6 +311,31 @@ def test_extraction_workers_that_died_are_replaced_by_the_next_crawl(config_file
     assert sum(row["repeats"] for row in checks(config_file, web.url("/a"))) == 3
 
 
+KILLED_WHILE_STARTING_A_WORKER = """
+import os
+from multiprocessing import forkserver
+from citewatch.crawler.extract import ExtractionPool
+
+assert ExtractionPool.executor(1).submit(len, "up").result() == 2  # the forkserver runs
+# What a parent killed while starting a worker leaves: a new process asked of the
+# forkserver, and its pipe closed before what the worker runs was written to it.
+started, handing = forkserver._forkserver.connect_to_new_process([])
+pid = forkserver.read_signed(started)
+os.close(handing)
+print(pid, forkserver.read_signed(started))  # the worker's pid and exit status, once it has ended
+ExtractionPool.shutdown()
+"""
+
+
+def test_a_worker_whose_parent_died_while_starting_it_ends_without_a_traceback():
+    """The traceback multiprocessing would print on the dead parent's stderr (a cron mail,
+    the daemon's journal) reads as a crash of citewatch's, when it was only killed."""
+    ended = subprocess.run([sys.executable, "-c", KILLED_WHILE_STARTING_A_WORKER], capture_output=True, text=True, timeout=60)
+    assert ended.returncode == 0, ended.stderr
+    assert ended.stdout.split()[1] == "1"  # the worker did end, having nothing to run
+    assert "Traceback" not in ended.stderr and "EOFError" not in ended.stderr
+
+
 def test_split_by_host_keeps_each_host_in_one_shard_and_balances():
     from citewatch.crawler.shards import split_by_host
     from citewatch.model import SourceToCheck
