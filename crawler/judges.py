@@ -27,7 +27,7 @@ from citewatch.errors import BadInput
 from citewatch.model import FetchResult, Verdict
 from citewatch.plugins import Plugin, Registry
 
-from . import detectors
+from . import detectors, render
 from .liveness import BLOCKED_STATUSES, retry_after_seconds
 from .pages import kind_of_page, platform_gone, region_blocked
 
@@ -201,15 +201,19 @@ class NotFoundWording(PageJudge):
 
 
 class LikeNotFoundPage(PageJudge):
-    """The page reads like the site's answer to a made-up path (see probe.py)."""
+    """The page reads like the site's answer to a made-up path (see probe.py). A single-page
+    application's host answers every path with the same empty shell: a page that shows
+    nothing without its scripts is compared once the browser has drawn it, never before."""
 
     name, order = "like_not_found_page", 1200
 
     def judge(self, result: FetchResult) -> Verdict | None:
         extraction, probe = result.extraction, result.not_found_page
-        if extraction is not None and result.is_html and probe is not None and detectors.looks_alike(extraction, probe):
-            return Verdict("failure", "soft_404")
-        return None
+        if extraction is None or not result.is_html or probe is None or not detectors.looks_alike(extraction, probe):
+            return None
+        if result.rendering != "rendered" and render.drawn_by_scripts(result):
+            return None
+        return Verdict("failure", "soft_404")
 
 
 BUILTIN_JUDGES: tuple[type[PageJudge], ...] = (

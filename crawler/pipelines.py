@@ -114,6 +114,10 @@ class ExtractPipeline(_Step):
                 item.extraction = extract_text(item)
 
 
+NO_BROWSER, RENDER_FAILED = "no_browser", "render_failed"
+UNRENDERED = (NO_BROWSER, RENDER_FAILED)  # the page needed a browser that the check could not use
+
+
 class RenderPipeline(_Step):
     """Renders in a browser the pages judged to be the article whose text only scripts
     draw (see crawler/render.py), takes their text from what the browser shows when it
@@ -139,11 +143,11 @@ class RenderPipeline(_Step):
         if not render.wants_rendering(item, self.settings.render):
             return
         if not self.available:
-            item.rendering = "no_browser"
+            item.rendering = NO_BROWSER
             return
         rendered = await fetch_rendered(self.crawler, item.page_url, self.settings.render.timeout)
         if rendered is None:
-            item.rendering = "render_failed"
+            item.rendering = RENDER_FAILED
         elif len(rendered.text) > len(item.extraction.text):
             item.extraction, item.rendering = rendered, "rendered"
             item.verdict = self.judges.verdict(item)
@@ -221,7 +225,7 @@ class ConfirmPipeline(_Step, _DatabasePipeline):
 
     async def process(self, item: FetchResult) -> None:
         assert self.db is not None
-        if item.extraction is None or (item.verdict and item.verdict.outcome != State.OK):
+        if item.extraction is None or (item.verdict and item.verdict.outcome != State.OK) or item.rendering in UNRENDERED:
             return
         previous = item.last_seen
         volatile = volatile_signatures(self.db, item.source.id)
@@ -352,6 +356,8 @@ def compare_content(db: Database, result: FetchResult, noise: Noise) -> ContentC
         return ContentComparison(same_article=result.body_unchanged, age=stable)
     previous = result.last_seen  # loaded by the liveness pipeline, for every page extracted
     comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
+    if previous is not None and result.rendering in UNRENDERED:
+        return comparison  # the article is drawn by scripts this check could not run: its text was not read
     if result.confirmation is not None:
         comparison.learned = noise.learn_signatures(result.extraction.text, result.confirmation.text)
     if previous is None:  # the first article seen at this source
@@ -396,7 +402,7 @@ def assess_fetch(db: Database, result: FetchResult, settings: Settings, archive:
     that save_check is to store."""
     at = from_iso(result.fetched_at)
     verdict = result.verdict or rules.judges.verdict(result)
-    if verdict.outcome == State.OK and verdict.reason is None and result.rendering not in (None, "rendered"):
+    if verdict.outcome == State.OK and verdict.reason is None and result.rendering in UNRENDERED:
         verdict = Verdict(State.OK, result.rendering)  # the check says why the page was read without a browser
     comparison = compare_content(db, result, rules.noise) if verdict.outcome == State.OK else ContentComparison()
     if verdict.outcome == State.OK and comparison.same_article and is_permanent_move(result):

@@ -74,8 +74,14 @@ def wants_rendering(result: FetchResult, settings: RenderSettings) -> bool:
     host = (urlsplit(result.page_url).hostname or "").lower()
     if any(host == name or host.endswith("." + name) for name in settings.hosts):
         return True
+    return settings.auto and drawn_by_scripts(result)
+
+
+def drawn_by_scripts(result: FetchResult) -> bool:
+    """Whether the page, as the server sent it, shows nothing without its scripts: no
+    article in its text or its embedded state, and scripts to draw one."""
     extraction = result.extraction
-    return settings.auto and extraction is not None and len(extraction.text.split()) < ARTICLE_WORDS and (
+    return extraction is not None and len(extraction.text.split()) < ARTICLE_WORDS and (
         _SCRIPT.search(result.html or "") is not None and len(visible_text(parse_page(result.html)).split()) < NO_TEXT_WORDS
     )
 

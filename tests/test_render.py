@@ -1,6 +1,7 @@
 """Pages whose article only scripts draw, rendered in the system's Chromium (Debian's
 `chromium`); without a browser, the check says so."""
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -40,11 +41,11 @@ def fetched(path: str) -> str:
             "</body></html>")
 
 
-def _checker(tmp_path, render=""):
+def _checker(tmp_path, render="", timeout=15):
     tmp_path.mkdir(exist_ok=True)
     config = tmp_path / "citewatch.toml"
     config.write_text('[storage]\ndir = "data"\n[crawl]\ntimeout = 5\ndelay = 0\nallow_private_addresses = true\n'
-                      f"[wayback]\nenabled = false\n[render]\ntimeout = 15\n{render}")
+                      f"[wayback]\nenabled = false\n[render]\ntimeout = {timeout}\n{render}")
     return Checker(config, tmp_path)
 
 
@@ -106,3 +107,69 @@ def test_without_a_browser_the_check_says_so(tmp_path, web):
     checker.check()
     assert [row["reason"] for row in query(checker.config_file, "SELECT reason FROM checks")] == ["no_browser"]
     assert checker.status(url)["state"] == "ok"
+
+
+def single_page_app(articles: dict[str, list[str]], build: str = "b1") -> str:
+    """One shell for every path, as a single-page application's host serves it (200 for
+    any path, made-up ones too); the script draws the article of the path, or its own
+    "page not found"."""
+    drawn = json.dumps({path: "".join(f"<p>{p}</p>" for p in paragraphs) for path, paragraphs in articles.items()})
+    return ("<html><head><title>Tracker</title></head><body><div id='root'></div>"
+            f"<script>var articles = {drawn}; var body = articles[location.pathname];"
+            "document.getElementById('root').innerHTML = body ? '<article>' + body + '</article>' :"
+            " '<h1>Page not found</h1><p>Sorry, we could not find that page.</p>';"
+            "if (!body) document.title = 'Page not found';</script>"
+            f"<script src='/static/{build}.js'></script></body></html>")
+
+
+def _single_page_app_site(web, builds=iter(range(1000))):
+    shell = Page(lambda n: single_page_app({"/story/1": PARAGRAPHS}, build=f"b{next(builds)}"))
+    web.unknown = shell  # every path answers 200 with the same shell (a new build each time)
+    return web.url("/story/1"), web.url("/story/2")
+
+
+@needs_chromium
+def test_a_single_page_applications_article_is_alive_and_its_missing_one_dead(tmp_path, web):
+    """Made-up paths get the same shell as the article (200): the empty shell tells nothing,
+    so the page is judged as the browser draws it."""
+    live, missing = _single_page_app_site(web)
+    checker = _checker(tmp_path)
+    checker.cite(live, missing)
+    for days in range(4):
+        checker.check(after=timedelta(days=days and 1))
+    assert (checker.status(live)["state"], checker.status(live)["reason"]) == ("ok", None)
+    assert "$5 billion" in _snapshot_text(checker, live)
+    assert (checker.status(missing)["state"], checker.status(missing)["reason"]) == ("dead", "soft_404")
+
+
+def test_without_a_browser_a_single_page_applications_shell_is_not_judged_dead(tmp_path, web):
+    live, _ = _single_page_app_site(web)
+    checker = _checker(tmp_path, render='browser = "/nonexistent/chromium"\n')
+    checker.cite(live)
+    for days in range(4):
+        checker.check(after=timedelta(days=days and 1))
+    assert checker.status(live)["state"] == "ok"
+    assert {row["reason"] for row in query(checker.config_file, "SELECT reason FROM checks")} == {"no_browser"}
+
+
+@needs_chromium
+@pytest.mark.parametrize("failure", ["no_browser", "render_failed"])
+def test_a_page_that_cannot_be_rendered_this_time_is_no_change(tmp_path, web, failure):
+    """Read through the browser before, it cannot be now (the browser gone, or its render
+    failing): its text was not read, so there is nothing to compare, least of all the
+    placeholder its HTML shows."""
+    builds = iter(range(1000))
+    web.pages["/app"] = Page(lambda n: scripted(PARAGRAPHS).replace("</body>", f"<script src='/b{next(builds)}.js'></script></body>"))
+    url = web.url("/app")
+    checker = _checker(tmp_path, timeout=3)
+    checker.cite(url)
+    checker.check()
+    if failure == "no_browser":
+        checker.settings = dataclasses.replace(checker.settings, render=dataclasses.replace(checker.settings.render, browser="/nonexistent/chromium"))
+    else:
+        web.unknown = Page("", delay=6)  # its script never comes, so the browser's page never loads
+    checker.check(after=timedelta(days=1))
+    assert [row["reason"] for row in query(checker.config_file, "SELECT reason FROM checks ORDER BY id")] == [None, failure]
+    assert (checker.status(url)["state"], checker.status(url)["changes"]) == ("ok", 0)
+    assert "$5 billion" in _snapshot_text(checker, url)
+
