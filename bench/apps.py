@@ -49,6 +49,33 @@ def app_page(title: str, paragraphs: list[str], framework: str, rng: random.Rand
     return f"<!DOCTYPE html><html><head>{head}</head><body>{body}<script src='/_app/{build}.js'></script></body></html>"
 
 
+def single_page_app(title: str, paragraphs: list[str] | None, not_found: str) -> str:
+    """A single-page application's shell, the same for every path of its host (made-up ones
+    answered 200 with it too): its script draws the article it holds, or, with none, the
+    application's own "not found" view."""
+    article = _safe("".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) if paragraphs else "")
+    return (f"<!DOCTYPE html><html><head><title>{html.escape(title)}</title></head><body><div id='app'></div>"
+            f"<script>var article = {article}; document.getElementById('app').innerHTML = "
+            f"article ? '<main><article>' + article + '</article></main>' : {_safe(not_found)};</script>"
+            "<script src='/assets/index-4f9c2a.js'></script></body></html>")
+
+
+# Applications' own "not found" views: a heading and a line, in many languages and
+# wordings, some in none that citewatch's not-found wording knows (then only their
+# likeness to the answer to a made-up path, drawn alike, tells them).
+NOT_FOUND_VIEWS = (
+    "<h1>404</h1><p>This page could not be found.</p>",
+    "<h2>Nothing here</h2><p>The link you followed may be broken, or the story may have been taken down.</p><a href='/'>Home</a>",
+    "<h1>Página no encontrada</h1><p>Lo sentimos, no pudimos encontrar lo que buscabas.</p>",
+    "<div class='x9f'><b>Hmm…</b><p>Il n'y a rien à cette adresse. Revenez à l'accueil.</p></div>",
+    "<h1>Ups!</h1><p>Diese Seite gibt es leider nicht (mehr).</p>",
+    "<h1>Ops…</h1><p>O conteúdo que você procura não está aqui.</p>",
+    "<h2>Ничего не нашлось</h2><p>Возможно, материал перенесён или адрес набран с ошибкой.</p>",
+    "<h1>Bu sayfa yok</h1><p>Aradığınız içerik taşınmış ya da hiç var olmamış olabilir.</p>",
+    "<h1>لا شيء هنا</h1><p>ربما تم نقل هذه الصفحة أو حذفها.</p>",
+)
+
+
 def _safe(state: object) -> str:
     """JSON inside a <script>: no "</" that would end it."""
     return json.dumps(state).replace("</", "<\\/")

@@ -7,8 +7,10 @@ alive behind a page standing in front of it (a consent wall, a paywall, a sign-i
 bot check answered 200, each persistent or now and then, in many languages: see
 bench/standins.py), or it dies (404, 410, soft 404, sent to the home page, parked domain,
 unresolvable host, refused connection, a removal notice in the site's own template, sent
-to a listing). The strict site answers a real 404 to made-up paths, so its probe tells
-nothing. citewatch's real check path runs five times over four simulated days; the
+to a listing), or it is a single-page application's (alive, or its article gone and the
+application's own "not found" drawn instead), whose host answers every path with the
+same shell: those need a browser. The strict site answers a real 404 to made-up paths, so
+its probe tells nothing. citewatch's real check path runs five times over four simulated days; the
 benchmark prints, per kind, the expected final state and the states reached, then
 precision and recall of `dead` and the false deaths.
 
@@ -30,6 +32,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import standins  # noqa: E402
+from apps import NOT_FOUND_VIEWS, single_page_app  # noqa: E402
 from corpus import Answer, Clock, CorpusPage, LoopbackWeb, citewatch_citing, load_corpus  # noqa: E402
 
 from citewatch.config import CrawlSettings, Settings  # noqa: E402
@@ -66,7 +69,8 @@ class Kind:
     name: str
     expect: str  # the final state, "state/reason" or a prefix of it
     behaviour: Behaviour
-    site: str = "strict"  # strict (404 to made-up paths), lenient (200 to them), or region (the whole site closed to us)
+    site: str = "strict"  # strict (404 to made-up paths), lenient (200 to them), region (the whole site closed to us),
+    # or spa (a single-page application: every path answered 200 with its shell)
     network: str | None = None  # "dns" or "refused": a URL that cannot be reached
     applies: Callable[[CorpusPage], bool] = lambda page: True  # False: the page cannot have this variant
     edits: bool = False  # the article is really edited: a change alert is right
@@ -130,6 +134,8 @@ KINDS = [
     Kind("redirect to a listing", "dead/redirect_to_listing", _from_day_one(lambda page, s: (
         302, {"Location": standins.LISTING_PATHS[s.number % len(standins.LISTING_PATHS)]}, ""))),
     Kind("post removed by its platform", "dead/removed", _from_day_one(lambda page, s: standins.platform_gone(s.number))),
+    Kind("single-page app, alive", "ok", lambda day, page, s: spa_page(page, s.number, alive=True), site="spa"),
+    Kind("single-page app, gone", "dead/soft_404", lambda day, page, s: spa_page(page, s.number, alive=day == 0), site="spa"),
     Kind("parked domain", "dead/parked", _from_day_one(lambda page, s: PARKED.format(host=f"site-{page.id[:8]}.com"))),
     Kind("unresolvable host", "dead", lambda day, page, s: page.html, network="dns"),
     Kind("connection refused", "dead/refused", lambda day, page, s: page.html, network="refused"),
@@ -158,6 +164,16 @@ class Scenario:
         return standins.login_page(self.page.html, self.number)
 
 
+def spa_page(page: CorpusPage, number: int, alive: bool) -> str:
+    """The page as a single-page application serves it (needs a browser); its host's own
+    "not found" view is the one its made-up paths get (see main)."""
+    paragraphs = [line for line in page.article.splitlines() if line.strip()] if alive else None
+    return single_page_app(SPA_TITLE, paragraphs, NOT_FOUND_VIEWS[number % len(NOT_FOUND_VIEWS)])
+
+
+SPA_TITLE = "Newsroom"  # the application's title, the same on every path until its script sets one
+
+
 def region_site(number: int) -> Answer:
     """A site closed to our region answers every path alike, 200 or 451."""
     return (451 if number % 2 else 200, {}, standins.site_page(HOME, f"<h1>{standins.variant(standins.REGION_BLOCK, number)}</h1>"))
@@ -180,6 +196,9 @@ def main() -> None:
     elsewhere = LoopbackWeb(unknown=lambda n: standins.consent_wall(pages[1].html, n), host="127.0.0.2")
     strict.routes["/"] = lenient.routes["/"] = lambda n: HOME
     sites = {"strict": strict, "lenient": lenient, "region": region}
+    # one host per "not found" view: its made-up paths get the application without an article
+    spa_sites = [LoopbackWeb(unknown=lambda n, view=view: single_page_app(SPA_TITLE, None, view), host=f"127.0.1.{index + 1}")
+                 for index, view in enumerate(NOT_FOUND_VIEWS)]
     refused_port = closed_port()
     scenarios, urls = [], {}
     headlines = [page.html[page.html.find("<title>") + 7:page.html.find("</title>")][:80] for page in pages[:12]]
@@ -190,7 +209,7 @@ def main() -> None:
             if not kind.applies(page):
                 continue
             scenario = Scenario(page, kind, f"/{page.id[:16]}/{index}", pages[0], elsewhere.url(""), number)
-            web = sites[kind.site]
+            web = spa_sites[number % len(spa_sites)] if kind.site == "spa" else sites[kind.site]
             web.routes[scenario.path] = scenario.render
             web.routes[scenario.path + "-moved"] = scenario.moved_copy
             web.routes[scenario.path + "-account/login"] = scenario.login
@@ -216,7 +235,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         states = {row.url: row.state + (f"/{row.reason}" if row.reason else "") for row in cw.status()}
         changed = {row.url: row.changes for row in cw.status()}
-    for web in (strict, lenient, region, elsewhere):
+    for web in (strict, lenient, region, elsewhere, *spa_sites):
         web.close()
     report(scenarios, {s.path: states[urls[s.path]] for s in scenarios}, {s.path: changed[urls[s.path]] for s in scenarios},
            len(pages), elapsed)

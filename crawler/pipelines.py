@@ -132,6 +132,7 @@ class RenderPipeline(_Step):
         self.settings: Settings = crawler.settings["CITEWATCH_SETTINGS"]
         self.judges = Rules.from_settings(self.settings).judges
         self.available = render.browser(self.settings.render) is not None
+        self.prober = HostProber(crawler, render.render_request_meta(self.settings.render.timeout)) if self.available else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RenderPipeline":
@@ -150,6 +151,8 @@ class RenderPipeline(_Step):
             item.rendering = RENDER_FAILED
         elif len(rendered.text) > len(item.extraction.text):
             item.extraction, item.rendering = rendered, "rendered"
+            if item.not_found_page is not None and self.prober is not None:  # compared as drawn, too
+                item.not_found_page = await self.prober.not_found_page(item.page_url)
             item.verdict = self.judges.verdict(item)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -24,8 +25,13 @@ logger = logging.getLogger(__name__)
 
 
 class HostProber:
-    def __init__(self, crawler: Crawler):
+    """Asks each host once per crawl; with `meta`, a request marked for the browser (a
+    single-page application answers every path with the same empty shell, and draws its
+    own "not found" only in the browser)."""
+
+    def __init__(self, crawler: Crawler, meta: dict[str, Any] | None = None):
         self.crawler = crawler
+        self.meta = meta or {}
         self._probes: dict[str, asyncio.Future[Extraction | None]] = {}
 
     async def not_found_page(self, url: str) -> Extraction | None:
@@ -39,7 +45,7 @@ class HostProber:
     async def _fetch(self, origin: str) -> Extraction | None:
         url = f"{origin}/{secrets.token_hex(8)}-citewatch-not-found-probe"
         try:
-            response = await self.crawler.engine.download_async(Request(url, dont_filter=True))
+            response = await self.crawler.engine.download_async(Request(url, dont_filter=True, meta=self.meta))
         except Exception as error:  # any download failure: no probe, judged without it
             logger.info("not-found probe %s failed: %s", url, error)
             return None

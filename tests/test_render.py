@@ -109,30 +109,37 @@ def test_without_a_browser_the_check_says_so(tmp_path, web):
     assert checker.status(url)["state"] == "ok"
 
 
-def single_page_app(articles: dict[str, list[str]], build: str = "b1") -> str:
+NOT_FOUND_VIEWS = {  # an application's own "page not found", drawn by its script
+    "worded": "<h1>Page not found</h1><p>Sorry, we could not find that page.</p>",
+    "unworded": "<h2>Hmm…</h2><p>Il n'y a rien à cette adresse. Revenez à l'accueil pour lire nos enquêtes.</p>",
+}
+
+
+def single_page_app(articles: dict[str, list[str]], build: str = "b1", not_found: str = NOT_FOUND_VIEWS["worded"]) -> str:
     """One shell for every path, as a single-page application's host serves it (200 for
     any path, made-up ones too); the script draws the article of the path, or its own
     "page not found"."""
     drawn = json.dumps({path: "".join(f"<p>{p}</p>" for p in paragraphs) for path, paragraphs in articles.items()})
     return ("<html><head><title>Tracker</title></head><body><div id='root'></div>"
             f"<script>var articles = {drawn}; var body = articles[location.pathname];"
-            "document.getElementById('root').innerHTML = body ? '<article>' + body + '</article>' :"
-            " '<h1>Page not found</h1><p>Sorry, we could not find that page.</p>';"
-            "if (!body) document.title = 'Page not found';</script>"
+            f"document.getElementById('root').innerHTML = body ? '<article>' + body + '</article>' : {json.dumps(not_found)};"
+            "</script>"
             f"<script src='/static/{build}.js'></script></body></html>")
 
 
-def _single_page_app_site(web, builds=iter(range(1000))):
-    shell = Page(lambda n: single_page_app({"/story/1": PARAGRAPHS}, build=f"b{next(builds)}"))
+def _single_page_app_site(web, not_found=NOT_FOUND_VIEWS["worded"], builds=iter(range(1000))):
+    shell = Page(lambda n: single_page_app({"/story/1": PARAGRAPHS}, f"b{next(builds)}", not_found))
     web.unknown = shell  # every path answers 200 with the same shell (a new build each time)
     return web.url("/story/1"), web.url("/story/2")
 
 
 @needs_chromium
-def test_a_single_page_applications_article_is_alive_and_its_missing_one_dead(tmp_path, web):
+@pytest.mark.parametrize("not_found", NOT_FOUND_VIEWS)
+def test_a_single_page_applications_article_is_alive_and_its_missing_one_dead(tmp_path, web, not_found):
     """Made-up paths get the same shell as the article (200): the empty shell tells nothing,
-    so the page is judged as the browser draws it."""
-    live, missing = _single_page_app_site(web)
+    so the page is judged as the browser draws it, against a made-up path as drawn (its
+    "not found" may say so in no words citewatch knows)."""
+    live, missing = _single_page_app_site(web, NOT_FOUND_VIEWS[not_found])
     checker = _checker(tmp_path)
     checker.cite(live, missing)
     for days in range(4):
