@@ -133,6 +133,9 @@ def _single_page_app_site(web, not_found=NOT_FOUND_VIEWS["worded"], builds=iter(
     return web.url("/story/1"), web.url("/story/2")
 
 
+DEAD_AT_ONCE = "[dead]\nfailures = 1\nmin_days = 0\n"  # one check tells
+
+
 @needs_chromium
 @pytest.mark.parametrize("not_found", NOT_FOUND_VIEWS)
 def test_a_single_page_applications_article_is_alive_and_its_missing_one_dead(tmp_path, web, not_found):
@@ -140,10 +143,9 @@ def test_a_single_page_applications_article_is_alive_and_its_missing_one_dead(tm
     so the page is judged as the browser draws it, against a made-up path as drawn (its
     "not found" may say so in no words citewatch knows)."""
     live, missing = _single_page_app_site(web, NOT_FOUND_VIEWS[not_found])
-    checker = _checker(tmp_path)
+    checker = _checker(tmp_path, DEAD_AT_ONCE)
     checker.cite(live, missing)
-    for days in range(4):
-        checker.check(after=timedelta(days=days and 1))
+    checker.check()
     assert (checker.status(live)["state"], checker.status(live)["reason"]) == ("ok", None)
     assert "$5 billion" in _snapshot_text(checker, live)
     assert (checker.status(missing)["state"], checker.status(missing)["reason"]) == ("dead", "soft_404")
@@ -151,10 +153,9 @@ def test_a_single_page_applications_article_is_alive_and_its_missing_one_dead(tm
 
 def test_without_a_browser_a_single_page_applications_shell_is_not_judged_dead(tmp_path, web):
     live, _ = _single_page_app_site(web)
-    checker = _checker(tmp_path, render='browser = "/nonexistent/chromium"\n')
+    checker = _checker(tmp_path, 'browser = "/nonexistent/chromium"\n' + DEAD_AT_ONCE)
     checker.cite(live)
-    for days in range(4):
-        checker.check(after=timedelta(days=days and 1))
+    checker.check()
     assert checker.status(live)["state"] == "ok"
     assert {row["reason"] for row in query(checker.config_file, "SELECT reason FROM checks")} == {"no_browser"}
 
@@ -165,8 +166,8 @@ def test_a_page_that_cannot_be_rendered_this_time_is_no_change(tmp_path, web, fa
     """Read through the browser before, it cannot be now (the browser gone, or its render
     failing): its text was not read, so there is nothing to compare, least of all the
     placeholder its HTML shows."""
-    builds = iter(range(1000))
-    web.pages["/app"] = Page(lambda n: scripted(PARAGRAPHS).replace("</body>", f"<script src='/b{next(builds)}.js'></script></body>"))
+    web.pages["/app"] = Page(lambda n: scripted(PARAGRAPHS).replace("</body>", f"<script src='/app.js'></script><!-- {n} --></body>"))
+    web.pages["/app.js"] = Page("", content_type="text/javascript")
     url = web.url("/app")
     checker = _checker(tmp_path, timeout=3)
     checker.cite(url)
@@ -174,7 +175,7 @@ def test_a_page_that_cannot_be_rendered_this_time_is_no_change(tmp_path, web, fa
     if failure == "no_browser":
         checker.settings = dataclasses.replace(checker.settings, render=dataclasses.replace(checker.settings.render, browser="/nonexistent/chromium"))
     else:
-        web.unknown = Page("", delay=6)  # its script never comes, so the browser's page never loads
+        web.pages["/app.js"].delay = 4  # its script comes too late: the browser's page never loads in time
     checker.check(after=timedelta(days=1))
     assert [row["reason"] for row in query(checker.config_file, "SELECT reason FROM checks ORDER BY id")] == [None, failure]
     assert (checker.status(url)["state"], checker.status(url)["changes"]) == ("ok", 0)
