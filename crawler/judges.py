@@ -211,7 +211,7 @@ class LikeNotFoundPage(PageJudge):
         extraction, probe = result.extraction, result.not_found_page
         if extraction is None or not result.is_html or probe is None or not detectors.looks_alike(extraction, probe):
             return None
-        if result.rendering != "rendered" and render.drawn_by_scripts(result):
+        if result.rendering != render.RENDERED and render.drawn_by_scripts(result):
             return None
         return Verdict("failure", "soft_404")
 

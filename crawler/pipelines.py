@@ -114,10 +114,6 @@ class ExtractPipeline(_Step):
                 item.extraction = extract_text(item)
 
 
-NO_BROWSER, RENDER_FAILED = "no_browser", "render_failed"
-UNRENDERED = (NO_BROWSER, RENDER_FAILED)  # the page needed a browser that the check could not use
-
-
 class RenderPipeline(_Step):
     """Renders in a browser the pages judged to be the article whose text only scripts
     draw (see crawler/render.py), takes their text from what the browser shows when it
@@ -144,13 +140,13 @@ class RenderPipeline(_Step):
         if not render.wants_rendering(item, self.settings.render):
             return
         if not self.available:
-            item.rendering = NO_BROWSER
+            item.rendering = render.NO_BROWSER
             return
         rendered = await fetch_rendered(self.crawler, item.page_url, self.settings.render.timeout)
         if rendered is None:
-            item.rendering = RENDER_FAILED
+            item.rendering = render.RENDER_FAILED
         elif len(rendered.text) > len(item.extraction.text):
-            item.extraction, item.rendering = rendered, "rendered"
+            item.extraction, item.rendering = rendered, render.RENDERED
             if item.not_found_page is not None and self.prober is not None:  # compared as drawn, too
                 item.not_found_page = await self.prober.not_found_page(item.page_url)
             item.verdict = self.judges.verdict(item)
@@ -228,13 +224,13 @@ class ConfirmPipeline(_Step, _DatabasePipeline):
 
     async def process(self, item: FetchResult) -> None:
         assert self.db is not None
-        if item.extraction is None or (item.verdict and item.verdict.outcome != State.OK) or item.rendering in UNRENDERED:
+        if item.extraction is None or (item.verdict and item.verdict.outcome != State.OK) or item.rendering in render.UNRENDERED:
             return
         previous = item.last_seen
         volatile = volatile_signatures(self.db, item.source.id)
         if previous is None or compare_articles(previous.extraction, item.extraction, volatile, self.rules.noise).change is None:
             return
-        if item.rendering == "rendered":  # compared as the browser shows it, or all its lines would seem noise
+        if item.rendering == render.RENDERED:  # compared as the browser shows it, or all its lines would seem noise
             item.confirmation = await fetch_rendered(self.crawler, item.page_url, self.settings.render.timeout)
         else:
             try:
@@ -359,7 +355,7 @@ def compare_content(db: Database, result: FetchResult, noise: Noise) -> ContentC
         return ContentComparison(same_article=result.body_unchanged, age=stable)
     previous = result.last_seen  # loaded by the liveness pipeline, for every page extracted
     comparison = ContentComparison(same_article=result.body_unchanged, age=_age(previous))
-    if previous is not None and result.rendering in UNRENDERED:
+    if previous is not None and result.rendering in render.UNRENDERED:
         return comparison  # the article is drawn by scripts this check could not run: its text was not read
     if result.confirmation is not None:
         comparison.learned = noise.learn_signatures(result.extraction.text, result.confirmation.text)
@@ -405,7 +401,7 @@ def assess_fetch(db: Database, result: FetchResult, settings: Settings, archive:
     that save_check is to store."""
     at = from_iso(result.fetched_at)
     verdict = result.verdict or rules.judges.verdict(result)
-    if verdict.outcome == State.OK and verdict.reason is None and result.rendering in UNRENDERED:
+    if verdict.outcome == State.OK and verdict.reason is None and result.rendering in render.UNRENDERED:
         verdict = Verdict(State.OK, result.rendering)  # the check says why the page was read without a browser
     comparison = compare_content(db, result, rules.noise) if verdict.outcome == State.OK else ContentComparison()
     if verdict.outcome == State.OK and comparison.same_article and is_permanent_move(result):

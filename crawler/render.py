@@ -30,6 +30,10 @@ from .embedded import ARTICLE_WORDS
 from .guard import forbidden_kind
 from .shown import parse_page, visible_text
 
+# What a check says of rendering (FetchResult.rendering): the text is the browser's, or,
+# for a page that needed a browser, why the check could not use one (its text was not read).
+RENDERED, NO_BROWSER, RENDER_FAILED = "rendered", "no_browser", "render_failed"
+UNRENDERED = (NO_BROWSER, RENDER_FAILED)
 NO_TEXT_WORDS = 20  # a page showing fewer words than this without scripts shows nothing
 _HANDLER = "citewatch.crawler.playwright_handler.LazyPlaywrightHandler"
 _NOT_LOADED = frozenset({"image", "media", "font"})
