@@ -42,6 +42,7 @@ def fetched(path: str) -> str:
 
 
 def _checker(tmp_path, render="", timeout=15):
+    """A checker whose config ends with `render`: more keys of [render], then any other tables."""
     tmp_path.mkdir(exist_ok=True)
     config = tmp_path / "citewatch.toml"
     config.write_text('[storage]\ndir = "data"\n[crawl]\ntimeout = 5\ndelay = 0\nallow_private_addresses = true\n'
