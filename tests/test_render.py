@@ -128,8 +128,8 @@ def single_page_app(articles: dict[str, list[str]], build: str = "b1", not_found
             f"<script src='/static/{build}.js'></script></body></html>")
 
 
-def _single_page_app_site(web, not_found=NOT_FOUND_VIEWS["worded"], builds=iter(range(1000))):
-    shell = Page(lambda n: single_page_app({"/story/1": PARAGRAPHS}, f"b{next(builds)}", not_found))
+def _single_page_app_site(web, not_found=NOT_FOUND_VIEWS["worded"]):
+    shell = Page(lambda n: single_page_app({"/story/1": PARAGRAPHS}, f"b{n}", not_found))
     web.unknown = shell  # every path answers 200 with the same shell (a new build each time)
     return web.url("/story/1"), web.url("/story/2")
 
