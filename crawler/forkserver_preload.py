@@ -30,7 +30,7 @@ def _quiet_if_orphaned_at_start(kind: type[BaseException], error: BaseException,
 
 def _while_starting(trace: TracebackType | None) -> bool:
     """Whether the error rose while the worker read what its parent sends a new process."""
-    return any(frame.name == "_main" and frame.filename.endswith(("multiprocessing/spawn.py", "multiprocessing\\spawn.py"))
+    return any(frame.name == "_main" and frame.filename.endswith("multiprocessing/spawn.py")  # a forkserver is POSIX only
                for frame in traceback.extract_tb(trace))
 
 
