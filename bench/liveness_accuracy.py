@@ -195,10 +195,12 @@ def main() -> None:
     region = LoopbackWeb(unknown=region_site)
     elsewhere = LoopbackWeb(unknown=lambda n: standins.consent_wall(pages[1].html, n), host="127.0.0.2")
     strict.routes["/"] = lenient.routes["/"] = lambda n: HOME
-    sites = {"strict": strict, "lenient": lenient, "region": region}
-    # one host per "not found" view: its made-up paths get the application without an article
-    spa_sites = [LoopbackWeb(unknown=lambda n, view=view: single_page_app(SPA_TITLE, None, view), host=f"127.0.1.{index + 1}")
-                 for index, view in enumerate(NOT_FOUND_VIEWS)]
+    # each kind of site as one host, or several (a page's number picks one): single-page
+    # applications, one host per "not found" view, their made-up paths answered by the
+    # application without an article
+    sites = {"strict": [strict], "lenient": [lenient], "region": [region],
+             "spa": [LoopbackWeb(unknown=lambda n, view=view: single_page_app(SPA_TITLE, None, view), host=f"127.0.1.{index + 1}")
+                     for index, view in enumerate(NOT_FOUND_VIEWS)]}
     refused_port = closed_port()
     scenarios, urls = [], {}
     headlines = [page.html[page.html.find("<title>") + 7:page.html.find("</title>")][:80] for page in pages[:12]]
@@ -209,7 +211,7 @@ def main() -> None:
             if not kind.applies(page):
                 continue
             scenario = Scenario(page, kind, f"/{page.id[:16]}/{index}", pages[0], elsewhere.url(""), number)
-            web = spa_sites[number % len(spa_sites)] if kind.site == "spa" else sites[kind.site]
+            web = sites[kind.site][number % len(sites[kind.site])]
             web.routes[scenario.path] = scenario.render
             web.routes[scenario.path + "-moved"] = scenario.moved_copy
             web.routes[scenario.path + "-account/login"] = scenario.login
@@ -235,7 +237,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         states = {row.url: row.state + (f"/{row.reason}" if row.reason else "") for row in cw.status()}
         changed = {row.url: row.changes for row in cw.status()}
-    for web in (strict, lenient, region, elsewhere, *spa_sites):
+    for web in (elsewhere, *(host for hosts in sites.values() for host in hosts)):
         web.close()
     report(scenarios, {s.path: states[urls[s.path]] for s in scenarios}, {s.path: changed[urls[s.path]] for s in scenarios},
            len(pages), elapsed)
